@@ -81,3 +81,35 @@ func (g *RNG) UnmarshalBinary(b []byte) error {
 	}
 	return nil
 }
+
+// CounterRNG is a counter-based random stream: value i of the stream is a
+// hash of (key, i), so any range of values can be generated in parallel and
+// the whole state is two integers, which checkpoints save.
+type CounterRNG struct {
+	Key     uint64
+	Counter uint64
+}
+
+// NewCounterRNG returns stream s of seed as a counter-based generator.
+func NewCounterRNG(seed int64, s Stream) *CounterRNG {
+	return &CounterRNG{Key: splitmix64(uint64(seed)*0x9E3779B97F4A7C15 ^ uint64(s)<<56)}
+}
+
+// Skip reserves the next n values and returns the index of the first.
+func (c *CounterRNG) Skip(n int) uint64 {
+	first := c.Counter
+	c.Counter += uint64(n)
+	return first
+}
+
+// Float32At returns value i of the stream, uniform in [0, 1).
+func (c *CounterRNG) Float32At(i uint64) float32 {
+	return float32(splitmix64(c.Key+i*0x9E3779B97F4A7C15)>>40) * (1.0 / (1 << 24))
+}
+
+func splitmix64(z uint64) uint64 {
+	z += 0x9E3779B97F4A7C15
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	return z ^ (z >> 31)
+}
