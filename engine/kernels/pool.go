@@ -1,0 +1,142 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+var threads atomic.Int32
+
+func init() { threads.Store(int32(runtime.GOMAXPROCS(0))) }
+
+// SetThreads sets how many goroutines Sgemm and Parallel may use at once
+// (the caller's included). Values below 1 mean 1. Results never depend on
+// it. The default is runtime.GOMAXPROCS(0) at start-up.
+func SetThreads(n int) {
+	if n < 1 {
+		n = 1
+	}
+	threads.Store(int32(n))
+	ensureWorkers(n - 1)
+}
+
+// Threads reports the setting of SetThreads.
+func Threads() int { return int(threads.Load()) }
+
+// Parallel calls f over [0,n) split into at most Threads() contiguous,
+// non-empty ranges [lo,hi), running them on the worker pool and the calling
+// goroutine, and returns when all are done. f must give the same per-index
+// results whatever the split. n <= 0 does nothing.
+func Parallel(n int, f func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	t := Threads()
+	if t > n {
+		t = n
+	}
+	if t <= 1 {
+		f(0, n)
+		return
+	}
+	b := batchPool.Get().(*batch)
+	b.kind = jobParallel
+	b.f, b.n = f, n
+	b.run(t)
+	b.f = nil
+	batchPool.Put(b)
+}
+
+// A batch is one parallel call: parts 0..parts-1 claimed one at a time by
+// the caller and by woken workers. Batches are pooled; a worker holding a
+// stale wake-up cannot claim a part of a recycled batch because claims go
+// through state, whose high half is the batch's generation.
+type batch struct {
+	state atomic.Uint64 // generation<<32 | next part to claim
+	parts atomic.Int32
+	wg    sync.WaitGroup
+
+	kind jobKind
+	f    func(lo, hi int) // jobParallel
+	n    int
+	g    gemmJob // jobGemm
+}
+
+type jobKind uint8
+
+const (
+	jobParallel jobKind = iota
+	jobGemm
+)
+
+type wake struct {
+	b   *batch
+	gen uint32
+}
+
+var (
+	batchPool = sync.Pool{New: func() any { return new(batch) }}
+	wakeCh    = make(chan wake, 256)
+	workersMu sync.Mutex
+	nWorkers  int
+)
+
+// ensureWorkers starts workers until there are at least n.
+func ensureWorkers(n int) {
+	workersMu.Lock()
+	defer workersMu.Unlock()
+	for ; nWorkers < n; nWorkers++ {
+		go worker()
+	}
+}
+
+func worker() {
+	for w := range wakeCh {
+		w.b.work(w.gen)
+	}
+}
+
+// run executes parts 0..parts-1 of b and returns when all have finished.
+func (b *batch) run(parts int) {
+	ensureWorkers(parts - 1)
+	gen := uint32(b.state.Load()>>32) + 1
+	b.parts.Store(int32(parts))
+	b.wg.Add(parts)
+	b.state.Store(uint64(gen) << 32)
+	for i := 1; i < parts; i++ {
+		select {
+		case wakeCh <- wake{b, gen}:
+		default: // every worker is busy: the caller does the part itself
+		}
+	}
+	b.work(gen)
+	b.wg.Wait()
+}
+
+// work claims and runs parts of generation gen until none is left.
+func (b *batch) work(gen uint32) {
+	for {
+		s := b.state.Load()
+		if uint32(s>>32) != gen || uint32(s) >= uint32(b.parts.Load()) {
+			return
+		}
+		if !b.state.CompareAndSwap(s, s+1) {
+			continue
+		}
+		b.do(int(uint32(s)))
+		b.wg.Done()
+	}
+}
+
+func (b *batch) do(part int) {
+	switch b.kind {
+	case jobParallel:
+		parts := int(b.parts.Load())
+		lo := part * b.n / parts
+		hi := (part + 1) * b.n / parts
+		b.f(lo, hi)
+	case jobGemm:
+		b.g.part(part, int(b.parts.Load()))
+	}
+}
