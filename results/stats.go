@@ -96,12 +96,14 @@ func SignTestP(d []float64) float64 {
 		return 1
 	}
 	k := min(pos, neg)
-	// P(X <= k) for X ~ Binomial(n, 1/2), summed in log space.
-	tail := 0.0
+	// P(X <= k) for X ~ Binomial(n, 1/2): binomial coefficients built up
+	// exactly (integers in float64 for any realistic n), scaled by 2^-n.
+	tail, c := 0.0, 1.0
 	for i := 0; i <= k; i++ {
-		tail += math.Exp(logChoose(n, i) - float64(n)*math.Ln2)
+		tail += c
+		c = c * float64(n-i) / float64(i+1)
 	}
-	return clampP(2 * tail)
+	return clampP(2 * math.Ldexp(tail, -n))
 }
 
 // WilcoxonSignedRankP is the exact two-sided p-value of the Wilcoxon
@@ -181,13 +183,6 @@ func averageRanks(xs []float64) []float64 {
 		i = j
 	}
 	return ranks
-}
-
-func logChoose(n, k int) float64 {
-	a, _ := math.Lgamma(float64(n + 1))
-	b, _ := math.Lgamma(float64(k + 1))
-	c, _ := math.Lgamma(float64(n - k + 1))
-	return a - b - c
 }
 
 func clampP(p float64) float64 {
