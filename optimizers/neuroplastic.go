@@ -1,0 +1,645 @@
+package optimizers
+
+import (
+	"math"
+)
+
+// Controller groups of a tensor (the reference's names).
+const (
+	groupStem = iota
+	groupClassifier
+	groupEarly
+	groupLate
+	numGroups
+)
+
+var groupNames = [numGroups]string{"stem", "classifier", "early_blocks", "late_blocks"}
+
+// npTensor is one parameter with its NeuroPlastic state and scratch.
+type npTensor struct {
+	p                      Param
+	n                      int
+	trace, m, v            []float32
+	baseM, baseV           []float32
+	step                   float64 // kept as torch's float32 step count
+	ag, alpha, upd         []float32
+	isConv, isClassifier   bool
+	isEarly, isLate        bool
+	group                  int
+	inLayerScope           bool
+	rmsScale               float64
+	signal                 float64 // controller signal of this step
+	gradSq                 float64 // sum g^2 of this step
+	boundSq, rDotG, rSq    float64 // classic-variant sums of this step
+	multiplier, sigApplied float64
+}
+
+// neuroPlastic is the NeuroPlastic optimizer (spec: neuroplastic.md).
+type neuroPlastic struct {
+	epochClock
+	cfg     Config
+	pc      PlasticityConfig
+	full    bool // rule_based (not ablation_grad_only)
+	tensors []npTensor
+	diag    npDiag
+}
+
+func newNeuroPlastic(cfg Config, params []Param) *neuroPlastic {
+	o := &neuroPlastic{cfg: cfg, pc: cfg.Plasticity, epochClock: epochClock{1, 1}}
+	o.full = o.pc.Mode != "ablation_grad_only"
+	n := len(params)
+	classifierStart := max(n-2, 0)
+	body := classifierStart
+	earlyCut, lateStart := 0, 0
+	if body > 0 {
+		earlyCut, lateStart = (body+1)/2, body/2
+	}
+	third1, third2 := (n+2)/3, (2*n+2)/3
+	scope := o.pc.LayerScope
+	switch scope {
+	case "head_only":
+		scope = "classifier_only"
+	case "late":
+		scope = "late_blocks"
+	}
+	o.tensors = make([]npTensor, n)
+	for i, p := range params {
+		t := &o.tensors[i]
+		t.p, t.n = p, len(p.Data)
+		t.trace, t.m, t.v = make([]float32, t.n), make([]float32, t.n), make([]float32, t.n)
+		t.baseM, t.baseV = make([]float32, t.n), make([]float32, t.n)
+		t.ag, t.upd = make([]float32, t.n), make([]float32, t.n)
+		if o.full {
+			t.alpha = make([]float32, t.n)
+		} else {
+			t.alpha = t.ag
+		}
+		t.isConv = len(p.Shape) == 4
+		t.isClassifier = i >= classifierStart
+		t.isEarly = i < earlyCut
+		t.isLate = lateStart <= i && i < classifierStart
+		switch {
+		case t.isClassifier:
+			t.group = groupClassifier
+		case t.isEarly:
+			t.group = groupEarly
+		case t.isLate:
+			t.group = groupLate
+		default:
+			t.group = groupStem
+		}
+		switch scope {
+		case "all":
+			t.inLayerScope = true
+		case "conv_only":
+			t.inLayerScope = t.isConv
+		case "classifier_only":
+			t.inLayerScope = t.isClassifier
+		case "early_blocks":
+			t.inLayerScope = t.isEarly
+		case "late_blocks":
+			t.inLayerScope = t.isLate
+		}
+		h := cfg.Homeostatic
+		switch {
+		case i < third1:
+			t.rmsScale = h.EarlyTargetRMSScale
+		case i < third2:
+			t.rmsScale = h.MiddleTargetRMSScale
+		default:
+			t.rmsScale = h.LateTargetRMSScale
+		}
+	}
+	o.ResetDiagnostics()
+	return o
+}
+
+func (o *neuroPlastic) Name() string { return o.cfg.Name }
+
+func (o *neuroPlastic) hybrid() bool { return o.pc.HybridBase != "classic" }
+
+// warmupGate fades the full signal in over warmup_epochs.
+func (o *neuroPlastic) warmupGate() float64 {
+	if !o.full {
+		return 0
+	}
+	w := o.pc.WarmupEpochs
+	if w <= 0 {
+		return 1
+	}
+	return math.Min(math.Max(float64(o.epoch-1)/float64(w), 0), 1)
+}
+
+func (o *neuroPlastic) progress() float64 { return float64(o.epoch) / float64(max(o.total, 1)) }
+
+func (o *neuroPlastic) phaseGate() float64 {
+	p := o.progress()
+	switch o.pc.PhaseScope {
+	case "full":
+		return 1
+	case "early":
+		return b2f(p <= 0.3)
+	case "middle":
+		return b2f(0.3 < p && p < 0.7)
+	}
+	return b2f(p >= 0.7)
+}
+
+func (o *neuroPlastic) orthogonalGate() float64 {
+	p := o.progress()
+	switch o.pc.OrthogonalSchedule {
+	case "constant":
+		return 1
+	case "late":
+		s := o.pc.OrthogonalLateStartFraction
+		if p <= s {
+			return 0
+		}
+		return math.Min((p-s)/math.Max(1-s, 1e-12), 1)
+	}
+	p = math.Min(math.Max(p, 0), 1)
+	return 0.5 * (1 - math.Cos(math.Pi*p))
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func clamp32(x, lo, hi float32) float32 {
+	if x < lo {
+		return lo
+	}
+	if x > hi {
+		return hi
+	}
+	return x
+}
+
+func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
+
+func finite32(x float32) bool { return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) }
+
+// Step runs one NeuroPlastic step over every tensor: the plasticity signals
+// of all tensors first (the lr controller needs them all), then the updates.
+func (o *neuroPlastic) Step() error {
+	gs := float32(o.warmupGate() * o.pc.PlasticityScale)
+	for i := range o.tensors {
+		o.signals(&o.tensors[i], gs)
+	}
+	o.resolveController()
+	for i := range o.tensors {
+		o.update(&o.tensors[i])
+	}
+	o.diag.steps++
+	return nil
+}
+
+// signals updates trace, m, v and step and computes the grad-only alpha
+// a_g, the final alpha, the controller signal and the sums the classic
+// variants need, accumulating the alpha diagnostics.
+func (o *neuroPlastic) signals(t *npTensor, gs float32) {
+	pc := &o.pc
+	n := t.n
+	g := t.p.Grad[:n]
+	tr, m, v := t.trace[:n], t.m[:n], t.v[:n]
+	trD, trC := float32(o.cfg.ActivityTrace.Decay), float32(1-o.cfg.ActivityTrace.Decay)
+	mD, mC := float32(o.cfg.Memory.MomentumDecay), float32(1-o.cfg.Memory.MomentumDecay)
+	vD, vC := float32(o.cfg.Memory.VarianceDecay), float32(1-o.cfg.Memory.VarianceDecay)
+	eps := float32(pc.Eps)
+	full := o.full
+
+	// Pass 1: statistics, and the sums behind the tensor means.
+	var sumAbs, sumTr, sumMem, sumSq float64
+	for j := range g {
+		gj := g[j]
+		a := abs32(gj)
+		tj := trD*tr[j] + trC*a
+		mj := m[j]*mD + mC*gj
+		vj := v[j]*vD + vC*gj*gj
+		tr[j], m[j], v[j] = tj, mj, vj
+		sumAbs += float64(a)
+		sumSq += float64(gj) * float64(gj)
+		if full {
+			sumTr += float64(tj)
+			sumMem += float64(abs32(mj) / (sqrt32(vj) + eps))
+		}
+	}
+	t.step = float64(float32(t.step + 1))
+	t.gradSq = sumSq
+	fn := float64(max(n, 1))
+	dg := float32(sumAbs/fn) + eps
+	dt := float32(sumTr/fn) + eps
+	dm := float32(sumMem/fn) + eps
+	wa, wg, wm := float32(pc.ActivityWeight), float32(pc.GradientWeight), float32(pc.MemoryWeight)
+	lo, hi := float32(pc.MinAlpha), float32(pc.MaxAlpha)
+
+	// parameterwise=false: one alpha per tensor from the means of the
+	// unclamped signals.
+	scalar := !pc.Parameterwise
+	var agS, alphaS float32
+	if scalar {
+		var sg, sf float64
+		for j := range g {
+			gsig := abs32(g[j]) / dg
+			sg += float64(gsig)
+			if full {
+				mem := abs32(m[j]) / (sqrt32(v[j]) + eps)
+				sf += float64(wa*(tr[j]/dt) + wg*gsig + wm*(mem/dm))
+			}
+		}
+		agS = clamp32(float32(sg/fn), lo, hi)
+		alphaS = agS
+		if full {
+			af := clamp32(float32(sf/fn), lo, hi)
+			alphaS = agS + gs*(af-agS)
+		}
+	}
+
+	// Pass 2: alpha per element, controller signal, variant sums, diagnostics.
+	ctrl := full && pc.LRControllerMode != "off"
+	classic := pc.HybridBase == "classic"
+	bounded := classic && !pc.OrthogonalResidual && pc.BoundedResidual
+	orth := classic && pc.OrthogonalResidual
+	d := &o.diag
+	var sig, bSq, rg, rr, aSum, aSq float64
+	var nearLo, nearHi int
+	aMin, aMax := float32(math.Inf(1)), float32(math.Inf(-1))
+	thLo, thHi := d.nearLo+1e-6, d.nearHi-1e-6
+	ag, al := t.ag[:n], t.alpha[:n]
+	hScale := float32(float64(len(d.hist)) / (pc.MaxAlpha - pc.MinAlpha))
+	for j := range g {
+		gj := g[j]
+		var a, alpha float32
+		if scalar {
+			a, alpha = agS, alphaS
+		} else {
+			gsig := abs32(gj) / dg
+			a = clamp32(gsig, lo, hi)
+			alpha = a
+			if full {
+				mem := abs32(m[j]) / (sqrt32(v[j]) + eps)
+				af := clamp32(wa*(tr[j]/dt)+wg*gsig+wm*(mem/dm), lo, hi)
+				alpha = a + gs*(af-a)
+			}
+		}
+		ag[j] = a
+		if full {
+			al[j] = alpha
+		}
+		if ctrl {
+			s := math.Log(float64(max(alpha, eps) / max(a, eps)))
+			if !math.IsNaN(s) && !math.IsInf(s, 0) {
+				sig += s
+			}
+		}
+		if bounded {
+			r := (alpha - 1) * gj
+			bSq += float64(r) * float64(r)
+		} else if orth {
+			r := (alpha - a) * gj
+			if !finite32(r) {
+				r = 0
+			}
+			rg += float64(r) * float64(gj)
+			rr += float64(r) * float64(r)
+		}
+		// diagnostics
+		aSum += float64(alpha)
+		aSq += float64(alpha) * float64(alpha)
+		aMin = min(aMin, alpha)
+		aMax = max(aMax, alpha)
+		if float64(alpha) <= thLo {
+			nearLo++
+		}
+		if float64(alpha) >= thHi {
+			nearHi++
+		}
+		if alpha >= lo && alpha <= hi {
+			b := int((alpha - lo) * hScale)
+			if b >= len(d.hist) {
+				b = len(d.hist) - 1
+			}
+			d.hist[b]++
+		}
+	}
+	t.signal = 0
+	if ctrl && n > 0 {
+		t.signal = sig / fn
+	}
+	t.boundSq, t.rDotG, t.rSq = bSq, rg, rr
+	if n > 0 {
+		d.alphaSum += aSum
+		d.alphaSq += aSq
+		d.alphaCount += n
+		d.alphaMin = math.Min(d.alphaMin, float64(aMin))
+		d.alphaMax = math.Max(d.alphaMax, float64(aMax))
+		d.nearLoCount += nearLo
+		d.nearHiCount += nearHi
+		d.gradSq += sumSq
+	}
+}
+
+// resolveController sets each tensor's lr multiplier from the signals.
+func (o *neuroPlastic) resolveController() {
+	pc := &o.pc
+	mode := pc.LRControllerMode
+	toMult := func(s float64) float64 {
+		if math.IsNaN(s) || math.IsInf(s, 0) {
+			return 1
+		}
+		return math.Min(math.Max(1+pc.ControllerAlpha*s, pc.ControllerLow), pc.ControllerHigh)
+	}
+	switch mode {
+	case "off":
+		for i := range o.tensors {
+			o.tensors[i].sigApplied, o.tensors[i].multiplier = 0, 1
+		}
+	case "global":
+		var s float64
+		for i := range o.tensors {
+			s += o.tensors[i].signal
+		}
+		s /= float64(max(len(o.tensors), 1))
+		m := toMult(s)
+		for i := range o.tensors {
+			o.tensors[i].sigApplied, o.tensors[i].multiplier = s, m
+		}
+	default: // layerwise, classifier_only
+		var sum [numGroups]float64
+		var cnt [numGroups]int
+		for i := range o.tensors {
+			t := &o.tensors[i]
+			sum[t.group] += t.signal
+			cnt[t.group]++
+		}
+		for i := range o.tensors {
+			t := &o.tensors[i]
+			if mode == "classifier_only" && t.group != groupClassifier {
+				t.sigApplied, t.multiplier = 0, 1
+				continue
+			}
+			s := sum[t.group] / float64(max(cnt[t.group], 1))
+			t.sigApplied, t.multiplier = s, toMult(s)
+		}
+	}
+}
+
+// update computes the tensor's update (base, plasticity delta, weight
+// decay), stabilises it and applies it.
+func (o *neuroPlastic) update(t *npTensor) {
+	pc := &o.pc
+	n := t.n
+	g, w, u := t.p.Grad[:n], t.p.Data[:n], t.upd[:n]
+	al, ag := t.alpha[:n], t.ag[:n]
+	wd := o.cfg.WeightDecay
+	wdf := float32(wd)
+	lrEff := o.cfg.LR * t.multiplier
+	d := &o.diag
+
+	// After the base and delta are in u: weight decay mode for the final
+	// pass over u. Coupled decay adds wd*p to u; decoupled decay (or the
+	// adamw base) shrinks p now.
+	coupled := wd > 0 && pc.HybridBase != "sgd_momentum" && !(o.cfg.DecoupledWeightDecay || pc.HybridBase == "adamw")
+	decoupled := wd > 0 && pc.HybridBase != "sgd_momentum" && !coupled
+	decay := float32(-lrEff * wd)
+	var uSq, pSq, deltaSq, wdSq float64
+	// finish applies weight decay to element j with update x and records sums.
+	finish := func(j int, x, delta float32) {
+		pj := w[j]
+		if wd > 0 && pc.HybridBase != "sgd_momentum" {
+			term := wdf * pj
+			wdSq += float64(term) * float64(term)
+			if coupled {
+				x = x + term
+			} else if decoupled {
+				pj = pj + decay*pj
+				w[j] = pj
+			}
+		}
+		u[j] = x
+		uSq += float64(x) * float64(x)
+		pSq += float64(pj) * float64(pj)
+		deltaSq += float64(delta) * float64(delta)
+	}
+
+	if o.hybrid() {
+		bm, bv := t.baseM[:n], t.baseV[:n]
+		adamBase := pc.HybridBase == "adamw"
+		b1, b2 := pc.BaseMomentum, pc.BaseBeta2
+		stepc := math.Max(t.step, 1)
+		d1 := float32(math.Max(1-math.Pow(b1, stepc), 1e-12))
+		d2 := float32(math.Max(1-math.Pow(b2, stepc), 1e-12))
+		b1f, c1f, b2f32, c2f := float32(b1), float32(1-b1), float32(b2), float32(1-b2)
+		beps := float32(pc.BaseEps)
+		trust := pc.ModulationTarget == "trust_ratio"
+		// H1: base update into u.
+		var baseSq, pnSq float64
+		for j := range g {
+			gj := g[j]
+			var base float32
+			if adamBase {
+				mj := bm[j]*b1f + c1f*gj
+				vj := bv[j]*b2f32 + c2f*gj*gj
+				bm[j], bv[j] = mj, vj
+				base = (mj / d1) / (sqrt32(vj/d2) + beps)
+			} else {
+				gw := gj
+				if wd > 0 {
+					gw = gj + wdf*w[j]
+				}
+				base = bm[j]*b1f + gw
+				bm[j] = base
+			}
+			u[j] = base
+			baseSq += float64(base) * float64(base)
+			if trust {
+				pnSq += float64(w[j]) * float64(w[j])
+			}
+		}
+		k := pc.ModulationStrength * o.phaseGate() * b2f(t.inLayerScope)
+		kf := float32(k)
+		var tg float32
+		if trust {
+			tg = clamp32(float32(math.Sqrt(pnSq))/(float32(math.Sqrt(baseSq))+1e-12), 0.5, 1.5) - 1
+		}
+		momentumRef := pc.ModulationTarget == "momentum" && adamBase
+		delta := func(j int) float32 {
+			s := al[j] - 1
+			switch {
+			case trust:
+				return kf * ((s * tg) * u[j])
+			case momentumRef:
+				return kf * (s * (bm[j] / d1))
+			default: // gain, or momentum on sgd_momentum (ref == base)
+				return kf * (s * u[j])
+			}
+		}
+		c := float32(1)
+		if k != 0 {
+			var dSq float64
+			for j := range g {
+				x := delta(j)
+				dSq += float64(x) * float64(x)
+			}
+			dn := float32(math.Sqrt(dSq))
+			limit := float32(pc.ModulationMaxRatio) * float32(math.Sqrt(baseSq))
+			if dn > limit {
+				c = limit / (dn + 1e-12)
+			}
+			for j := range g {
+				x := delta(j)
+				if c != 1 {
+					x = x * c
+				}
+				finish(j, u[j]+x, x)
+			}
+		} else {
+			for j := range g {
+				finish(j, u[j], 0)
+			}
+		}
+		d.modParams += n
+		if k > 0 {
+			d.modActive += n
+		}
+		for gi, in := range [4]bool{t.isConv, t.isClassifier, t.isEarly, t.isLate} {
+			if in {
+				d.modGroupParams[gi] += n
+				d.modGroupDeltaSq[gi] += deltaSq
+				if k > 0 {
+					d.modGroupActive[gi] += n
+				}
+			}
+		}
+	} else {
+		eps := float32(pc.Eps)
+		switch {
+		case pc.OrthogonalResidual:
+			d.orthActive++
+			gn := float32(math.Sqrt(t.gradSq))
+			gn2 := float32(t.gradSq)
+			d.orthSignalSq += t.rSq
+			d.gradPlastDot += t.rDotG
+			if float64(gn2) <= pc.Eps {
+				d.orthSkip++
+				for j := range g {
+					finish(j, g[j], 0)
+				}
+				break
+			}
+			proj := float32(t.rDotG) / (gn2 + eps)
+			r := func(j int) float32 {
+				x := (al[j] - ag[j]) * g[j]
+				if !finite32(x) {
+					return 0
+				}
+				return x
+			}
+			oj := func(j int) float32 {
+				x := r(j) - proj*g[j]
+				if !finite32(x) {
+					return 0
+				}
+				return x
+			}
+			var oSq float64
+			for j := range g {
+				x := oj(j)
+				oSq += float64(x) * float64(x)
+			}
+			on := float32(math.Sqrt(oSq))
+			ms := float32(1)
+			scaled := pc.OrthogonalNormalization == "match_grad_norm" && float64(on) > pc.Eps
+			if scaled {
+				ms = gn / (on + eps)
+			}
+			lam := float32(pc.OrthogonalLambda * o.orthogonalGate())
+			var dSq, o2Sq, goDot float64
+			for j := range g {
+				x := oj(j)
+				if scaled {
+					x = x * ms
+				}
+				o2Sq += float64(x) * float64(x)
+				goDot += float64(g[j]) * float64(x)
+				y := lam * x
+				dSq += float64(y) * float64(y)
+			}
+			d.orthResidualSq += o2Sq
+			d.gradOrthDot += goDot
+			dn := float32(math.Sqrt(dSq))
+			limit := float32(pc.OrthogonalMaxRatio) * gn
+			c := float32(1)
+			if dn > limit {
+				c = limit / (dn + eps)
+			}
+			for j := range g {
+				x := oj(j)
+				if scaled {
+					x = x * ms
+				}
+				y := lam * x
+				if c != 1 {
+					y = y * c
+				}
+				finish(j, g[j]+y, y)
+			}
+		case pc.BoundedResidual:
+			dn := float32(math.Sqrt(t.boundSq))
+			limit := float32(pc.ResidualMaxRatio) * float32(math.Sqrt(t.gradSq))
+			c := float32(1)
+			if dn > limit {
+				c = limit / (dn + 1e-12)
+			}
+			for j := range g {
+				y := (al[j] - 1) * g[j]
+				if c != 1 {
+					y = y * c
+				}
+				finish(j, g[j]+y, y)
+			}
+		default:
+			for j := range g {
+				gj := g[j]
+				y := (al[j] - ag[j]) * gj
+				finish(j, ag[j]*gj+y, y)
+			}
+		}
+	}
+
+	// Homeostatic stabilisation and the parameter update.
+	h := &o.cfg.Homeostatic
+	epsH := float32(h.Eps)
+	un := float32(math.Sqrt(uSq))
+	s1 := float32(1)
+	capped := un > float32(h.MaxUpdateNorm)
+	if capped {
+		s1 = float32(h.MaxUpdateNorm) / (un + epsH)
+	}
+	meanSq := float32(uSq * float64(s1) * float64(s1) / float64(max(n, 1)))
+	rms := sqrt32(meanSq + epsH)
+	gain := clamp32(1+float32(h.AdaptationRate)*(float32(h.TargetRMS*t.rmsScale)-rms), 0.5, 1.5)
+	neg := float32(-lrEff)
+	mult := float32(t.multiplier)
+	var effSq float64
+	for j := range u {
+		x := u[j]
+		if capped {
+			x = x * s1
+		}
+		x = x * gain
+		w[j] = w[j] + neg*x
+		e := mult * x
+		effSq += float64(e) * float64(e)
+	}
+
+	d.paramSq += pSq
+	d.rawUpdateSq += uSq
+	d.effUpdateSq += effSq
+	d.deltaSq += deltaSq
+	d.wdSq += wdSq
+	d.ctrlRecord(t, pc)
+}
