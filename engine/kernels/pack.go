@@ -18,14 +18,8 @@ func packA(dst, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int) {
 			}
 			continue
 		}
-		// op(A)[i][p] = a[i*lda+p]: gather one element of each row per p.
-		for i := 0; i < rows; i++ {
-			src := a[(r0+i)*lda+p0 : (r0+i)*lda+p0+kc]
-			di := d[i:]
-			for p, v := range src {
-				di[p*mr] = v
-			}
-		}
+		// op(A)[i][p] = a[i*lda+p]: a transpose.
+		gatherRows(d, mr, a[r0*lda+p0:], lda, rows, kc)
 		for i := rows; i < mr; i++ {
 			for p := 0; p < kc; p++ {
 				d[p*mr+i] = 0
@@ -52,18 +46,26 @@ func packB(dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 			}
 			continue
 		}
-		// op(B)[p][j] = b[j*ldb+p]: gather one element of each row of b per p.
-		for j := 0; j < cols; j++ {
-			src := b[(c0+j)*ldb+p0 : (c0+j)*ldb+p0+kc]
-			dj := d[j:]
-			for p, v := range src {
-				dj[p*nr] = v
-			}
-		}
+		// op(B)[p][j] = b[j*ldb+p]: a transpose.
+		gatherRows(d, nr, b[c0*ldb+p0:], ldb, cols, kc)
 		for j := cols; j < nr; j++ {
 			for p := 0; p < kc; p++ {
 				d[p*nr+j] = 0
 			}
+		}
+	}
+}
+
+// gatherRowsGo is the portable gatherRows.
+func gatherRowsGo(d []float32, ld int, src []float32, lds, rows, kc int) {
+	if kc <= 0 {
+		return
+	}
+	for i := 0; i < rows; i++ {
+		s := src[i*lds : i*lds+kc]
+		di := d[i:]
+		for p, v := range s {
+			di[p*ld] = v
 		}
 	}
 }

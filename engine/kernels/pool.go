@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 var threads atomic.Int32
@@ -91,10 +92,45 @@ func ensureWorkers(n int) {
 	}
 }
 
+// spinFor is how long an idle worker keeps looking for a posted batch
+// before it blocks on wakeCh. Waking a blocked goroutine on another core
+// costs tens of microseconds on a virtual machine, which would dominate the
+// small products of a training step that come back to back.
+const spinFor = 50 * time.Microsecond
+
+var (
+	posted   atomic.Pointer[batch] // latest batch, for spinning workers
+	spinning atomic.Int32          // workers currently spinning
+)
+
 func worker() {
-	for w := range wakeCh {
+	for {
+		spinning.Add(1)
+		deadline := time.Now().Add(spinFor)
+		for i := 0; ; i++ {
+			if b := posted.Load(); b != nil && b.open() {
+				spinning.Add(-1)
+				b.work(uint32(b.state.Load() >> 32))
+				spinning.Add(1)
+				deadline = time.Now().Add(spinFor)
+				continue
+			}
+			if i%64 == 63 {
+				if time.Now().After(deadline) {
+					break
+				}
+				runtime.Gosched()
+			}
+		}
+		spinning.Add(-1)
+		w := <-wakeCh
 		w.b.work(w.gen)
 	}
+}
+
+// open reports whether b has parts left to claim.
+func (b *batch) open() bool {
+	return uint32(b.state.Load()) < uint32(b.parts.Load())
 }
 
 // run executes parts 0..parts-1 of b and returns when all have finished.
@@ -104,7 +140,8 @@ func (b *batch) run(parts int) {
 	b.parts.Store(int32(parts))
 	b.wg.Add(parts)
 	b.state.Store(uint64(gen) << 32)
-	for i := 1; i < parts; i++ {
+	posted.Store(b)
+	for i := 1 + int(spinning.Load()); i < parts; i++ {
 		select {
 		case wakeCh <- wake{b, gen}:
 		default: // every worker is busy: the caller does the part itself

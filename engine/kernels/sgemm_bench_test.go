@@ -1,0 +1,56 @@
+package kernels
+
+import (
+	"fmt"
+	"testing"
+)
+
+// benchGemm reports GFLOP/s for C = op(A)*op(B) with the given kernel and
+// thread count.
+func benchGemm(b *testing.B, kern *microKernel, threads int, tc gemmCase) {
+	a, lda, bm, ldb, c, ldc := tc.operands(1)
+	b.ResetTimer()
+	for range b.N {
+		sgemmWith(kern, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, bm, ldb, tc.beta, c, ldc, threads)
+	}
+	b.ReportMetric(2*float64(tc.m)*float64(tc.n)*float64(tc.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+var benchShapes = []struct {
+	name string
+	tc   gemmCase
+}{
+	{"sq64", gemmCase{m: 64, n: 64, k: 64, alpha: 1}},
+	{"sq128", gemmCase{m: 128, n: 128, k: 128, alpha: 1}},
+	{"sq256", gemmCase{m: 256, n: 256, k: 256, alpha: 1}},
+	{"sq512", gemmCase{m: 512, n: 512, k: 512, alpha: 1}},
+	{"sq1024", gemmCase{m: 1024, n: 1024, k: 1024, alpha: 1}},
+	// MLP, batch 128, 784->256->256->10 (W is out x in).
+	{"fwd784x256", gemmCase{transB: true, m: 128, n: 256, k: 784, alpha: 1}},
+	{"dX256x784", gemmCase{m: 128, n: 784, k: 256, alpha: 1}},
+	{"dW256x784", gemmCase{transA: true, m: 256, n: 784, k: 128, alpha: 1, beta: 1}},
+	{"fwd256x256", gemmCase{transB: true, m: 128, n: 256, k: 256, alpha: 1}},
+	{"dX256x256", gemmCase{m: 128, n: 256, k: 256, alpha: 1}},
+	{"dW256x256", gemmCase{transA: true, m: 256, n: 256, k: 128, alpha: 1, beta: 1}},
+	{"fwd256x10", gemmCase{transB: true, m: 128, n: 10, k: 256, alpha: 1}},
+	{"dX10x256", gemmCase{m: 128, n: 256, k: 10, alpha: 1}},
+	{"dW10x256", gemmCase{transA: true, m: 10, n: 256, k: 128, alpha: 1, beta: 1}},
+	// A conv layer as im2col: 256 channels, 3x3 over 128 channels, 16x16x32 positions.
+	{"conv", gemmCase{m: 256, n: 8192, k: 1152, alpha: 1}},
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range benchShapes {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/t%d", s.name, th), func(b *testing.B) { benchGemm(b, active, th, s.tc) })
+		}
+	}
+}
+
+func BenchmarkSgemmKernels(b *testing.B) {
+	for _, kern := range kernelList {
+		b.Run(kern.name, func(b *testing.B) {
+			benchGemm(b, kern, 1, gemmCase{m: 256, n: 256, k: 256, alpha: 1})
+		})
+	}
+}
