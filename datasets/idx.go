@@ -183,8 +183,8 @@ func readIDX(r io.Reader, name string, want uint32) (n, h, w int, data []uint8, 
 		return 0, 0, 0, nil, fmt.Errorf("%s: IDX file declares 0 items; expected at least one", name)
 	}
 	const maxPayload = 1 << 34 // far above any real IDX file; guards the int arithmetic
-	if uint64(n)*uint64(h)*uint64(w) > maxPayload {
-		return 0, 0, 0, nil, fmt.Errorf("%s: IDX dimensions %v declare %d bytes, more than any supported file", name, dims, uint64(n)*uint64(h)*uint64(w))
+	if hw := uint64(h) * uint64(w); hw > maxPayload || uint64(n) > maxPayload/hw { // no uint64 overflow: each dim < 2^32
+		return 0, 0, 0, nil, fmt.Errorf("%s: IDX dimensions %v declare more data than any supported file (limit %d bytes)", name, dims, uint64(maxPayload))
 	}
 	size := n * h * w
 	data, got, err := readExactly(br, size)
