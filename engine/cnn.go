@@ -1,0 +1,55 @@
+package engine
+
+import "fmt"
+
+// SmallCNN is the reference code's SmallCIFARNet, an nn.Sequential:
+//
+//	0 Conv2d(3,32,3,pad 1)   1 ReLU   2 Conv2d(32,64,3,pad 1)   3 ReLU   4 MaxPool2d(2)
+//	5 Conv2d(64,128,3,pad 1) 6 ReLU   7 MaxPool2d(2)            8 Flatten
+//	9 Linear(8192,256)       10 ReLU  11 Dropout(0.2)           12 Linear(256,classes)
+//
+// so its parameters are named 0.weight, 0.bias, 2.weight, ..., 12.bias.
+type SmallCNN struct {
+	Convs  [3]*Conv2dLayer
+	FC1    *LinearLayer
+	FC2    *LinearLayer
+	DropP  float32
+	params []Param
+}
+
+// NewSmallCNN builds the network for 32x32 RGB inputs and the given number
+// of classes, initialised layer by layer as PyTorch does from stream
+// StreamInit of seed.
+func NewSmallCNN(classes int, seed int64) (*SmallCNN, error) {
+	if classes < 1 {
+		return nil, fmt.Errorf("small-cnn needs at least one class, got %d", classes)
+	}
+	r := NewRNG(seed, StreamInit)
+	m := &SmallCNN{DropP: 0.2}
+	m.Convs[0] = NewConv2d(3, 32, 3, 1, 1, true, r)
+	m.Convs[1] = NewConv2d(32, 64, 3, 1, 1, true, r)
+	m.Convs[2] = NewConv2d(64, 128, 3, 1, 1, true, r)
+	m.FC1 = NewLinear(8*8*128, 256, true, r)
+	m.FC2 = NewLinear(256, classes, true, r)
+	m.params = m.Convs[0].params(m.params, "0.")
+	m.params = m.Convs[1].params(m.params, "2.")
+	m.params = m.Convs[2].params(m.params, "5.")
+	m.params = m.FC1.params(m.params, "9.")
+	m.params = m.FC2.params(m.params, "12.")
+	return m, nil
+}
+
+// Forward computes the logits [N, classes] for images x[N,3,32,32].
+func (m *SmallCNN) Forward(t *Tape, x *Tensor) *Tensor {
+	h := ReLU(t, m.Convs[0].Forward(t, x))
+	h = MaxPool2d(t, ReLU(t, m.Convs[1].Forward(t, h)), 2, 2)
+	h = MaxPool2d(t, ReLU(t, m.Convs[2].Forward(t, h)), 2, 2)
+	h = ReLU(t, m.FC1.Forward(t, Flatten(t, h)))
+	return m.FC2.Forward(t, Dropout(t, h, m.DropP))
+}
+
+// Params lists the parameters in model order.
+func (m *SmallCNN) Params() []Param { return m.params }
+
+// Buffers is empty: the network has no batch norm.
+func (m *SmallCNN) Buffers() []Buffer { return nil }

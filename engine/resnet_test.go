@@ -1,0 +1,143 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+func countParams(ps []Param) int {
+	n := 0
+	for _, p := range ps {
+		n += p.T.Len()
+	}
+	return n
+}
+
+func TestResNet18MatchesReference(t *testing.T) {
+	m, err := NewResNet18(10, 41)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countParams(m.Params()); n != 11173962 {
+		t.Fatalf("resnet18 has %d parameters, want 11173962", n)
+	}
+	names := paramNames(m.Params())
+	if len(names) != 62 {
+		t.Fatalf("%d parameter tensors, want 62", len(names))
+	}
+	head := strings.Join(names[:9], " ")
+	if head != "stem.0.weight stem.1.weight stem.1.bias layers.0.c1.weight layers.0.b1.weight layers.0.b1.bias layers.0.c2.weight layers.0.b2.weight layers.0.b2.bias" {
+		t.Fatalf("first names %q", head)
+	}
+	want := map[string][]int{
+		"layers.2.short.0.weight": {128, 64, 1, 1},
+		"layers.2.short.1.bias":   {128},
+		"layers.7.c2.weight":      {512, 512, 3, 3},
+		"head.weight":             {10, 512},
+	}
+	for _, p := range m.Params() {
+		if s, ok := want[p.Name]; ok {
+			if !sameShape(p.T.Shape, s) {
+				t.Fatalf("%s shape %v, want %v", p.Name, p.T.Shape, s)
+			}
+			delete(want, p.Name)
+		}
+	}
+	if len(want) != 0 || names[len(names)-1] != "head.bias" {
+		t.Fatalf("missing %v; last name %s", want, names[len(names)-1])
+	}
+	bufs := m.Buffers()
+	if len(bufs) != 40 || bufs[0].Name != "stem.1.running_mean" || bufs[1].Name != "stem.1.running_var" ||
+		bufs[len(bufs)-1].Name != "layers.7.b2.running_var" {
+		t.Fatalf("%d buffers, first %s, last %s", len(bufs), bufs[0].Name, bufs[len(bufs)-1].Name)
+	}
+	for _, b := range bufs {
+		if strings.HasSuffix(b.Name, "running_var") && b.T.Data[0] != 1 {
+			t.Fatalf("%s starts at %v, want 1", b.Name, b.T.Data[0])
+		}
+	}
+}
+
+func TestResNet18TrainsOnSmallBatch(t *testing.T) {
+	// Two 8x8 images: the net must produce finite logits and fit the labels
+	// after a few plain SGD steps.
+	m, _ := NewResNet18(3, 1)
+	x := randTensor(110, 2, 3, 8, 8)
+	labels := []int32{0, 2}
+	tp := NewTape(true)
+	var first, last float32
+	for step := 0; step < 6; step++ {
+		tp.Reset()
+		ZeroGrads(m.Params())
+		logits := m.Forward(tp, x)
+		if !sameShape(logits.Shape, []int{2, 3}) {
+			t.Fatalf("logits shape %v", logits.Shape)
+		}
+		loss, _ := CrossEntropy(tp, logits, labels)
+		tp.Backward(loss)
+		if step == 0 {
+			first = loss.Data[0]
+		}
+		last = loss.Data[0]
+		for _, p := range m.Params() {
+			for i, g := range p.T.Grad {
+				p.T.Data[i] -= 0.05 * g
+			}
+		}
+	}
+	if !(last < 0.5*first) {
+		t.Fatalf("loss went from %v to %v, want it at least halved", first, last)
+	}
+	if m.StemB.RunningMean.Data[0] == 0 {
+		t.Fatal("running statistics not updated in training mode")
+	}
+}
+
+func TestSmallCNNMatchesReference(t *testing.T) {
+	m, err := NewSmallCNN(10, 41)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countParams(m.Params()); n != 2193226 {
+		t.Fatalf("small-cnn has %d parameters, want 2193226", n)
+	}
+	if got := strings.Join(paramNames(m.Params()), " "); got != "0.weight 0.bias 2.weight 2.bias 5.weight 5.bias 9.weight 9.bias 12.weight 12.bias" {
+		t.Fatalf("names %q", got)
+	}
+	if m.Buffers() != nil {
+		t.Fatal("small-cnn has no buffers")
+	}
+	tp := NewTape(true)
+	tp.Dropout = NewCounterRNG(1, StreamDropout)
+	x := randTensor(111, 2, 3, 32, 32)
+	ZeroGrads(m.Params())
+	logits := m.Forward(tp, x)
+	if !sameShape(logits.Shape, []int{2, 10}) {
+		t.Fatalf("logits shape %v", logits.Shape)
+	}
+	loss, _ := CrossEntropy(tp, logits, []int32{3, 7})
+	tp.Backward(loss)
+	for _, p := range m.Params() {
+		var s float32
+		for _, g := range p.T.Grad {
+			s += g * g
+		}
+		if s == 0 {
+			t.Fatalf("%s has a zero gradient", p.Name)
+		}
+	}
+}
+
+func TestGradBasicBlock(t *testing.T) {
+	// Through two batch norms a finite-difference step of 1e-2 can push a
+	// pre-activation across a ReLU kink; these weights and inputs stay clear
+	// of that (other seeds agree with smaller steps). The PyTorch fixture
+	// checks the block exactly.
+	b := NewBasicBlock(2, 3, 2, "", NewRNG(7, StreamInit))
+	x := randTensor(112, 2, 2, 4, 4)
+	var ins []*Tensor
+	for _, p := range b.Params() {
+		ins = append(ins, p.T)
+	}
+	gradCheck(t, "basic block", append(ins, x), func(tp *Tape, _ []*Tensor) *Tensor { return b.Forward(tp, x) })
+}
