@@ -47,28 +47,31 @@ func colSumAdd(rows, cols int, src, dst []float32) {
 // ReLU: y = max(x, 0).
 func ReLU(t *Tape, x *Tensor) *Tensor {
 	y := t.AllocNoZero(x.Shape...)
-	yd := y.Data[:len(x.Data)]
-	for i, v := range x.Data {
-		if v > 0 {
-			yd[i] = v
-		} else {
-			yd[i] = 0
-		}
-	}
+	reluForward(x.Data, y.Data)
 	n := t.record(reluBackward, y)
 	n.a = x
 	return y
 }
 
-// reluBackward: dx += dy where y > 0.
+// reluForward: y = max(x, 0), branch-free (signs are random in training,
+// so a branch mispredicts half the time): the sign bit builds a mask.
+func reluForward(x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		b := math.Float32bits(v)
+		y[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+	}
+}
+
+// reluBackward: dx += dy where y > 0 (y >= 0 always, so y > 0 is "bits != 0").
 func reluBackward(n *node) {
 	y, x := n.out, n.a
 	yd, dy := y.Data, y.Grad[:len(y.Data)]
 	dx := x.Grad[:len(y.Data)]
 	for i, v := range yd {
-		if v > 0 {
-			dx[i] += dy[i]
-		}
+		yb := int32(math.Float32bits(v))
+		mask := uint32((yb | -yb) >> 31)
+		dx[i] += math.Float32frombits(math.Float32bits(dy[i]) & mask)
 	}
 }
 
@@ -84,13 +87,16 @@ func Dropout(t *Tape, x *Tensor, p float32) *Tensor {
 	first := t.Dropout.Skip(len(x.Data))
 	scale := 1 / (1 - p)
 	md, yd := mask.Data[:len(x.Data)], y.Data[:len(x.Data)]
+	// keep when u >= p, i.e. when the 24-bit integer u*2^24 >= ceil(p*2^24)
+	thresh := int32(math.Ceil(float64(p) * (1 << 24)))
+	sbits := math.Float32bits(scale)
+	rng := t.Dropout
 	for i, v := range x.Data {
-		if t.Dropout.Float32At(first+uint64(i)) < p {
-			md[i] = 0
-		} else {
-			md[i] = scale
-		}
-		yd[i] = v * md[i]
+		u := int32(rng.bits24At(first + uint64(i)))
+		keep := uint32((u - thresh) >> 31) // all ones when u < thresh (drop)
+		m := math.Float32frombits(sbits &^ keep)
+		md[i] = m
+		yd[i] = v * m
 	}
 	n := t.record(dropoutBackward, y)
 	n.a, n.aux = x, mask

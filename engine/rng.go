@@ -107,6 +107,12 @@ func (c *CounterRNG) Float32At(i uint64) float32 {
 	return float32(splitmix64(c.Key+i*0x9E3779B97F4A7C15)>>40) * (1.0 / (1 << 24))
 }
 
+// bits24At returns value i of the stream as a 24-bit integer
+// (Float32At(i) == bits24At(i) / 2^24).
+func (c *CounterRNG) bits24At(i uint64) uint32 {
+	return uint32(splitmix64(c.Key+i*0x9E3779B97F4A7C15) >> 40)
+}
+
 func splitmix64(z uint64) uint64 {
 	z += 0x9E3779B97F4A7C15
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
