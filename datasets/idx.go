@@ -182,8 +182,9 @@ func readIDX(r io.Reader, name string, want uint32) (n, h, w int, data []uint8, 
 	if n == 0 {
 		return 0, 0, 0, nil, fmt.Errorf("%s: IDX file declares 0 items; expected at least one", name)
 	}
-	const maxPayload = 1 << 34                                                     // far above any real IDX file; guards the int arithmetic
-	if hw := uint64(h) * uint64(w); hw > maxPayload || uint64(n) > maxPayload/hw { // no uint64 overflow: each dim < 2^32
+	// Far above any real IDX file; checked by division so that no product overflows.
+	const maxPayload = 1 << 34
+	if hw := uint64(h) * uint64(w); hw > maxPayload || uint64(n) > maxPayload/hw {
 		return 0, 0, 0, nil, fmt.Errorf("%s: IDX dimensions %v declare more data than any supported file (limit %d bytes)", name, dims, uint64(maxPayload))
 	}
 	size := n * h * w
