@@ -1,6 +1,11 @@
 package engine
 
 import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"os"
 	"strings"
 	"testing"
 )
@@ -140,4 +145,120 @@ func TestGradBasicBlock(t *testing.T) {
 		ins = append(ins, p.T)
 	}
 	gradCheck(t, "basic block", append(ins, x), func(tp *Tape, _ []*Tensor) *Tensor { return b.Forward(tp, x) })
+}
+
+// fixtureTensor is a float32 tensor as scripts/make_block_fixture.py writes
+// it: shape and base64 of little-endian float32.
+type fixtureTensor struct {
+	Shape []int  `json:"shape"`
+	Data  string `json:"data"`
+}
+
+func (f fixtureTensor) tensor(t *testing.T) *Tensor {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(f.Data)
+	if err != nil {
+		t.Fatalf("decoding fixture tensor: %v", err)
+	}
+	x := NewTensor(f.Shape...)
+	if len(raw) != 4*len(x.Data) {
+		t.Fatalf("fixture tensor of shape %v has %d bytes", f.Shape, len(raw))
+	}
+	for i := range x.Data {
+		x.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return x
+}
+
+// weightedSum: y = sum(x * r), backward dx += dy * r.
+func weightedSum(t *Tape, x *Tensor, r []float32) *Tensor {
+	y := t.AllocNoZero(1)
+	var s float64
+	for i, v := range x.Data {
+		s += float64(v) * float64(r[i])
+	}
+	y.Data[0] = float32(s)
+	n := t.record(func(n *node) {
+		g := n.out.Grad[0]
+		for i, v := range n.aux.Data {
+			n.a.Grad[i] += g * v
+		}
+	}, y)
+	n.a, n.aux = x, &Tensor{Data: r}
+	return y
+}
+
+// TestBasicBlockMatchesPyTorch replays testdata/basic_block.json: one basic
+// block with a strided shortcut, forward in training mode and backward of
+// sum(out * r), against PyTorch's output, gradients and running statistics.
+func TestBasicBlockMatchesPyTorch(t *testing.T) {
+	raw, err := os.ReadFile("testdata/basic_block.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fx struct {
+		Block struct {
+			In, Out, Stride int
+		}
+		X, R, Y, DX   fixtureTensor
+		Params, Grads map[string]fixtureTensor
+		Before        map[string]fixtureTensor `json:"buffers_before"`
+		After         map[string]fixtureTensor `json:"buffers_after"`
+	}
+	if err := json.Unmarshal(raw, &fx); err != nil {
+		t.Fatalf("parsing fixture: %v", err)
+	}
+	bufs := struct{ Before, After map[string]fixtureTensor }{fx.Before, fx.After}
+	b := NewBasicBlock(fx.Block.In, fx.Block.Out, fx.Block.Stride, "", NewRNG(1, StreamInit))
+	if len(b.Params()) != len(fx.Params) || len(b.Buffers()) != len(bufs.Before) {
+		t.Fatalf("block has %d params, %d buffers; fixture %d, %d", len(b.Params()), len(b.Buffers()), len(fx.Params), len(bufs.Before))
+	}
+	load := func(dst *Tensor, src fixtureTensor, name string) {
+		v := src.tensor(t)
+		if !sameShape(v.Shape, dst.Shape) {
+			t.Fatalf("%s: shape %v, fixture %v", name, dst.Shape, v.Shape)
+		}
+		copy(dst.Data, v.Data)
+	}
+	for _, p := range b.Params() {
+		src, ok := fx.Params[p.Name]
+		if !ok {
+			t.Fatalf("parameter %s missing from the fixture", p.Name)
+		}
+		load(p.T, src, p.Name)
+	}
+	for _, bf := range b.Buffers() {
+		load(bf.T, bufs.Before[bf.Name], bf.Name)
+	}
+	x, r := fx.X.tensor(t), fx.R.tensor(t)
+	x.ZeroGrad()
+	ZeroGrads(b.Params())
+	tp := NewTape(true)
+	y := b.Forward(tp, x)
+	tp.Backward(weightedSum(tp, y, r.Data))
+
+	check := func(name string, got []float32, want fixtureTensor) {
+		t.Helper()
+		w := want.tensor(t)
+		if len(got) != len(w.Data) {
+			t.Fatalf("%s: %d values, fixture %d", name, len(got), len(w.Data))
+		}
+		worst := 0.0
+		for i, v := range w.Data {
+			d := math.Abs(float64(got[i] - v))
+			if d > 1e-4*math.Abs(float64(v))+1e-5 {
+				t.Fatalf("%s[%d] = %v, PyTorch %v", name, i, got[i], v)
+			}
+			worst = max(worst, d)
+		}
+		t.Logf("%-22s max abs diff %.2g", name, worst)
+	}
+	check("y", y.Data, fx.Y)
+	check("dx", x.Grad, fx.DX)
+	for _, p := range b.Params() {
+		check("grad "+p.Name, p.T.Grad, fx.Grads[p.Name])
+	}
+	for _, bf := range b.Buffers() {
+		check(bf.Name, bf.T.Data, bufs.After[bf.Name])
+	}
 }
