@@ -339,8 +339,29 @@ func newPlot(title, xlabel, ylabel string, legendTop bool) *plot.Plot {
 	p.Legend.Top = legendTop
 	p.Legend.Left = false
 	p.Legend.ThumbnailWidth = vg.Points(20)
+	p.Legend.XOffs = -vg.Points(6)
+	if legendTop {
+		p.Legend.YOffs = -vg.Points(4)
+	} else {
+		p.Legend.YOffs = vg.Points(4)
+	}
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// legendRoom widens the y range on the legend's side so that the legend
+// (entries lines tall) sits clear of the data.
+func legendRoom(p *plot.Plot, entries int) {
+	r := p.Y.Max - p.Y.Min
+	if r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+		return
+	}
+	extra := r * 0.08 * float64(entries+1)
+	if p.Legend.Top {
+		p.Y.Max += extra
+	} else {
+		p.Y.Min -= extra
+	}
 }
 
 func epochPlot(title, ylabel string, curves []curve, styles map[string]style, legendTop bool) (*plot.Plot, error) {
@@ -390,6 +411,7 @@ func epochPlot(title, ylabel string, curves []curve, styles map[string]style, le
 			p.Legend.Add(label, line, marks)
 		}
 	}
+	legendRoom(p, len(curves))
 	return p, nil
 }
 
@@ -505,6 +527,7 @@ func axisPlot(s *results.Summary, axis, title, ylabel string, get func(results.A
 		}
 		p.Legend.Add(label, line, marks)
 	}
+	legendRoom(p, len(order))
 	p.X.Tick.Marker = valueTicks(s, axis)
 	// Keep the outermost error bars clear of the plot's edges.
 	pad := 0.05 * (xmax - xmin)
