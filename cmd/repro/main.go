@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -46,6 +47,26 @@ REPRO_JOBS, ...) and from an optional config file given with --config.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("config", "", "config file (YAML or JSON) with flag values, e.g. {epochs: 3}")
+	root.PersistentFlags().String("cpuprofile", "", "write a Go CPU profile of the command to this file")
+	var prof *os.File
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		path, _ := cmd.Flags().GetString("cpuprofile")
+		if path == "" {
+			return nil
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return usagef("--cpuprofile: %v", err)
+		}
+		prof = f
+		return pprof.StartCPUProfile(f)
+	}
+	root.PersistentPostRun = func(*cobra.Command, []string) {
+		if prof != nil {
+			pprof.StopCPUProfile()
+			prof.Close()
+		}
+	}
 	for _, c := range commands {
 		root.AddCommand(c())
 	}
