@@ -48,12 +48,34 @@ func newConvGeom(x, w *Tensor, stride, pad int) convGeom {
 	return g
 }
 
-// convScratch holds the column and gathered-output buffers of one conv call;
-// they are pooled so that a training step allocates nothing in steady state
-// and runs executing side by side each get their own.
+// convScratch holds the column and gathered-output buffers of one conv call.
+// Calls take one from a free list and give it back, so a training step
+// allocates nothing in steady state, and runs executing side by side each
+// use their own. (A sync.Pool would drop them at every garbage collection.)
 type convScratch struct{ col, yt []float32 }
 
-var convScratchPool = sync.Pool{New: func() any { return new(convScratch) }}
+var convScratchFree struct {
+	sync.Mutex
+	list []*convScratch
+}
+
+func getConvScratch() *convScratch {
+	convScratchFree.Lock()
+	defer convScratchFree.Unlock()
+	l := convScratchFree.list
+	if len(l) == 0 {
+		return new(convScratch)
+	}
+	s := l[len(l)-1]
+	convScratchFree.list = l[:len(l)-1]
+	return s
+}
+
+func putConvScratch(s *convScratch) {
+	convScratchFree.Lock()
+	convScratchFree.list = append(convScratchFree.list, s)
+	convScratchFree.Unlock()
+}
 
 func grow(buf *[]float32, n int) []float32 {
 	if cap(*buf) < n {
@@ -68,7 +90,7 @@ func grow(buf *[]float32, n int) []float32 {
 func Conv2d(t *Tape, x, w, b *Tensor, stride, pad int) *Tensor {
 	g := newConvGeom(x, w, stride, pad)
 	y := t.AllocNoZero(g.n, g.o, g.oh, g.ow)
-	s := convScratchPool.Get().(*convScratch)
+	s := getConvScratch()
 	for n0 := 0; n0 < g.n; n0 += g.chunkLen {
 		nb := min(g.chunkLen, g.n-n0)
 		cols := nb * g.p
@@ -82,7 +104,7 @@ func Conv2d(t *Tape, x, w, b *Tensor, stride, pad int) *Tensor {
 		sgemm(false, false, g.o, cols, g.k, 1, w.Data, g.k, col, cols, 0, yt, cols)
 		scatterChunk(&g, yt, n0, nb, y.Data)
 	}
-	convScratchPool.Put(s)
+	putConvScratch(s)
 	if b != nil {
 		addChannelBias(g.n, g.o, g.p, b.Data, y.Data)
 	}
@@ -101,7 +123,7 @@ func conv2dBackward(nd *node) {
 	if b != nil {
 		channelSumAdd(g.n, g.o, g.p, y.Grad, b.Grad)
 	}
-	s := convScratchPool.Get().(*convScratch)
+	s := getConvScratch()
 	for n0 := 0; n0 < g.n; n0 += g.chunkLen {
 		nb := min(g.chunkLen, g.n-n0)
 		cols := nb * g.p
@@ -122,7 +144,7 @@ func conv2dBackward(nd *node) {
 		sgemm(true, false, g.k, cols, g.o, 1, w.Data, g.k, dyt, cols, 0, col, cols)
 		col2im(&g, col, n0, nb, x.Grad)
 	}
-	convScratchPool.Put(s)
+	putConvScratch(s)
 }
 
 // im2col unfolds images n0..n0+nb-1 of x into col[K, nb*P]:

@@ -4,8 +4,9 @@ import "fmt"
 
 // MaxPool2d: y[N,C,OH,OW] = max of x[N,C,H,W] over k x k windows taken every
 // stride pixels, no padding, floor mode (OH = (H-k)/stride+1), as PyTorch's
-// nn.MaxPool2d(k, stride). Ties go to the first maximum in row-major window
-// order; the backward pass finds it again, so no index buffer is kept.
+// nn.MaxPool2d(k, stride); a NaN in a window gives NaN. The gradient goes to
+// the first element of the window (row-major) equal to the maximum, which
+// the backward pass finds again, so no index buffer is kept.
 func MaxPool2d(t *Tape, x *Tensor, k, stride int) *Tensor {
 	n, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	oh, ow := (h-k)/stride+1, (w-k)/stride+1
@@ -17,9 +18,19 @@ func MaxPool2d(t *Tape, x *Tensor, k, stride int) *Tensor {
 		for pl := lo; pl < hi; pl++ {
 			src := x.Data[pl*h*w : (pl+1)*h*w]
 			dst := y.Data[pl*oh*ow : (pl+1)*oh*ow]
+			if k == 2 && stride == 2 {
+				maxPool2x2Plane(src, dst, w, oh, ow)
+				continue
+			}
 			for oy := 0; oy < oh; oy++ {
 				for ox := 0; ox < ow; ox++ {
-					dst[oy*ow+ox] = src[argmaxWindow(src, w, oy*stride, ox*stride, k)]
+					m := src[oy*stride*w+ox*stride]
+					for i := 0; i < k; i++ {
+						for _, v := range src[(oy*stride+i)*w+ox*stride:][:k] {
+							m = max(m, v)
+						}
+					}
+					dst[oy*ow+ox] = m
 				}
 			}
 		}
@@ -44,30 +55,42 @@ func maxPoolBackward(nd *node) {
 			src := x.Data[pl*h*w : (pl+1)*h*w]
 			dx := x.Grad[pl*h*w : (pl+1)*h*w]
 			dy := y.Grad[pl*oh*ow : (pl+1)*oh*ow]
+			ys := y.Data[pl*oh*ow : (pl+1)*oh*ow]
 			for oy := 0; oy < oh; oy++ {
 				for ox := 0; ox < ow; ox++ {
-					dx[argmaxWindow(src, w, oy*stride, ox*stride, k)] += dy[oy*ow+ox]
+					dx[argmaxWindow(src, w, oy*stride, ox*stride, k, ys[oy*ow+ox])] += dy[oy*ow+ox]
 				}
 			}
 		}
 	})
 }
 
+// maxPool2x2Plane is the forward pass of a 2x2, stride 2 pool over one plane.
+func maxPool2x2Plane(src, dst []float32, w, oh, ow int) {
+	for oy := 0; oy < oh; oy++ {
+		r0 := src[2*oy*w : 2*oy*w+2*ow]
+		r1 := src[(2*oy+1)*w : (2*oy+1)*w+2*ow]
+		d := dst[oy*ow : (oy+1)*ow]
+		for ox := range d {
+			d[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
+		}
+	}
+}
+
 // argmaxWindow returns the index in plane (row length w) of the first
-// maximum of the k x k window whose top-left corner is (y0, x0). A NaN
-// wins, as in PyTorch.
-func argmaxWindow(plane []float32, w, y0, x0, k int) int {
-	best := y0*w + x0
-	bv := plane[best]
+// element of the k x k window at (y0, x0) equal to its maximum m, the
+// element PyTorch routes the gradient to (the first NaN if m is NaN).
+func argmaxWindow(plane []float32, w, y0, x0, k int, m float32) int {
+	nan := m != m
 	for i := 0; i < k; i++ {
 		row := (y0+i)*w + x0
-		for j := 0; j < k; j++ {
-			if v := plane[row+j]; v > bv || (v != v && bv == bv) {
-				best, bv = row+j, v
+		for j, v := range plane[row : row+k] {
+			if v == m || nan && v != v {
+				return row + j
 			}
 		}
 	}
-	return best
+	panic("engine: max pool output not found in its window") // programming error
 }
 
 // GlobalAvgPool2d: y[N,C] = mean of x[N,C,H,W] over H*W

@@ -1,6 +1,10 @@
 package engine
 
-import "testing"
+import (
+	"math"
+	"slices"
+	"testing"
+)
 
 func TestMaxPool2dForward(t *testing.T) {
 	x := NewTensor(1, 1, 4, 5)
@@ -56,5 +60,19 @@ func TestGradGlobalAvgPool2d(t *testing.T) {
 	}
 	if d := y.Data[1] - s/12; d > 1e-6 || d < -1e-6 {
 		t.Fatalf("mean %v, want %v", y.Data[1], s/12)
+	}
+}
+
+func TestMaxPool2dNaN(t *testing.T) {
+	tp := NewTape(true)
+	x := tp.Alloc(1, 1, 2, 4)
+	copy(x.Data, []float32{1, 5, 2, float32(math.NaN()), 3, 4, 0, 1})
+	y := MaxPool2d(tp, x, 2, 2)
+	if y.Data[0] != 5 || !math.IsNaN(float64(y.Data[1])) {
+		t.Fatalf("y = %v, want [5 NaN]", y.Data)
+	}
+	tp.Backward(sumAll(tp, y))
+	if want := []float32{0, 1, 0, 1, 0, 0, 0, 0}; !slices.Equal(x.Grad, want) {
+		t.Fatalf("dx = %v, want %v", x.Grad, want)
 	}
 }
