@@ -3,6 +3,7 @@ package datasets
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -345,12 +346,11 @@ func loadImageSplit(dir, split string, classes []string) (*Dataset, error) {
 
 // decodeCIFARImage decodes a 32x32 image file into dst as R, G, B planes.
 func decodeCIFARImage(p string, dst []uint8) error {
-	f, err := os.Open(p)
+	b, err := os.ReadFile(p)
 	if err != nil {
 		return fmt.Errorf("cifar10: %w", err)
 	}
-	defer f.Close()
-	img, _, err := image.Decode(bufio.NewReader(f))
+	img, _, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
 		return fmt.Errorf("%s: decoding image: %w", p, err)
 	}
@@ -363,22 +363,39 @@ func imageToPlanes(p string, img image.Image, dst []uint8) error {
 		return fmt.Errorf("%s: image is %dx%d, expected %dx%d", p, b.Dx(), b.Dy(), cifarSide, cifarSide)
 	}
 	const plane = cifarSide * cifarSide
-	for y := range cifarSide {
-		for x := range cifarSide {
-			var r, g, bl uint8
-			switch m := img.(type) {
-			case *image.YCbCr:
-				c := m.YCbCrAt(b.Min.X+x, b.Min.Y+y)
-				r, g, bl = color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
-			case *image.Gray:
-				v := m.GrayAt(b.Min.X+x, b.Min.Y+y).Y
-				r, g, bl = v, v, v
-			default:
-				c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
-				r, g, bl = c.R, c.G, c.B
+	put := func(x, y int, r, g, bl uint8) {
+		o := y*cifarSide + x
+		dst[o], dst[plane+o], dst[2*plane+o] = r, g, bl
+	}
+	switch m := img.(type) { // fast paths for what JPEG and PNG decoding return
+	case *image.YCbCr:
+		for y := range cifarSide {
+			for x := range cifarSide {
+				yi, ci := m.YOffset(b.Min.X+x, b.Min.Y+y), m.COffset(b.Min.X+x, b.Min.Y+y)
+				r, g, bl := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+				put(x, y, r, g, bl)
 			}
-			o := y*cifarSide + x
-			dst[o], dst[plane+o], dst[2*plane+o] = r, g, bl
+		}
+	case *image.RGBA: // opaque PNG; premultiplied alpha is the plain value when alpha is 255
+		for y := range cifarSide {
+			for x := range cifarSide {
+				c := color.NRGBAModel.Convert(m.RGBAAt(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+				put(x, y, c.R, c.G, c.B)
+			}
+		}
+	case *image.Gray:
+		for y := range cifarSide {
+			for x := range cifarSide {
+				v := m.GrayAt(b.Min.X+x, b.Min.Y+y).Y
+				put(x, y, v, v, v)
+			}
+		}
+	default:
+		for y := range cifarSide {
+			for x := range cifarSide {
+				c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+				put(x, y, c.R, c.G, c.B)
+			}
 		}
 	}
 	return nil
