@@ -247,3 +247,30 @@ func TestFindStudies(t *testing.T) {
 		t.Error("empty dir must fail")
 	}
 }
+
+// FuzzReadRun checks that no bytes make the run reader or the summary panic.
+func FuzzReadRun(f *testing.F) {
+	good, _ := json.Marshal(mkRun("full", "g", 1, 80, 0.5, StatusComplete))
+	f.Add(good)
+	f.Add([]byte(`{"variant":"full","epochs":[{"epoch":-1}]}`))
+	f.Add([]byte(`{"variant":"x","status":"diverged","epochs":[]}`))
+	f.Add([]byte(`null`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "metrics.json")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := ReadRun(p)
+		if err != nil {
+			return
+		}
+		s := Summarize("fuzz", "grad-only", nil, []Run{r, mkRun("grad-only", r.Group, r.Seed, 70, 0.6, StatusComplete)})
+		if err := PrintTables(&bytes.Buffer{}, s); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := json.Marshal(s); err != nil {
+			t.Fatalf("summary of a readable record must encode: %v", err)
+		}
+	})
+}
