@@ -197,3 +197,29 @@ func TestConv2dNoInputGrad(t *testing.T) {
 		t.Fatal("weight gradient is zero")
 	}
 }
+
+
+func BenchmarkIm2colStage1(b *testing.B) {
+	x := randTensor(1, 32, 64, 32, 32)
+	w := NewTensor(64, 64, 3, 3)
+	g := newConvGeom(x, w, 1, 1)
+	col := make([]float32, g.k*g.chunkLen*g.p)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		im2col(&g, x.Data, 0, g.chunkLen, col)
+	}
+	b.ReportMetric(float64(g.k*g.chunkLen*g.p)*4/1e9*float64(b.N)/b.Elapsed().Seconds(), "GB/s")
+}
+
+func BenchmarkCol2imStage1(b *testing.B) {
+	x := randTensor(1, 32, 64, 32, 32)
+	x.ZeroGrad()
+	w := NewTensor(64, 64, 3, 3)
+	g := newConvGeom(x, w, 1, 1)
+	col := make([]float32, g.k*g.chunkLen*g.p)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		col2im(&g, col, 0, g.chunkLen, x.Grad)
+	}
+	b.ReportMetric(float64(g.k*g.chunkLen*g.p)*4/1e9*float64(b.N)/b.Elapsed().Seconds(), "GB/s")
+}
