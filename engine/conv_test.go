@@ -198,7 +198,6 @@ func TestConv2dNoInputGrad(t *testing.T) {
 	}
 }
 
-
 func BenchmarkIm2colStage1(b *testing.B) {
 	x := randTensor(1, 32, 64, 32, 32)
 	w := NewTensor(64, 64, 3, 3)
