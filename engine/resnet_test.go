@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/repro-np/repro/engine/kernels"
 )
 
 func countParams(ps []Param) int {
@@ -260,5 +262,40 @@ func TestBasicBlockMatchesPyTorch(t *testing.T) {
 	}
 	for _, bf := range b.Buffers() {
 		check(bf.Name, bf.T.Data, bufs.After[bf.Name])
+	}
+}
+
+// TestResNet18SameBitsAnyThreadCount runs a training step on 1, 2 and 3
+// threads: logits, every gradient and the running statistics must agree bit
+// for bit.
+func TestResNet18SameBitsAnyThreadCount(t *testing.T) {
+	defer kernels.SetThreads(kernels.Threads())
+	x := randTensor(120, 3, 3, 8, 8)
+	labels := []int32{1, 0, 2}
+	var ref []float32
+	for _, threads := range []int{1, 2, 3} {
+		kernels.SetThreads(threads)
+		m, _ := NewResNet18(3, 7)
+		tp := NewTape(true)
+		ZeroGrads(m.Params())
+		logits := m.Forward(tp, x)
+		loss, _ := CrossEntropy(tp, logits, labels)
+		tp.Backward(loss)
+		got := append([]float32(nil), logits.Data...)
+		for _, p := range m.Params() {
+			got = append(got, p.T.Grad...)
+		}
+		for _, b := range m.Buffers() {
+			got = append(got, b.T.Data...)
+		}
+		if ref == nil {
+			ref = got
+			continue
+		}
+		for i := range ref {
+			if math.Float32bits(ref[i]) != math.Float32bits(got[i]) {
+				t.Fatalf("%d threads: value %d is %v, 1 thread gives %v", threads, i, got[i], ref[i])
+			}
+		}
 	}
 }
