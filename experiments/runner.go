@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,7 +28,16 @@ type Options struct {
 	Jobs     int       // runs trained side by side (0: automatic)
 	Threads  int       // kernel threads per run (0: cores / jobs)
 	Progress io.Writer // per-epoch progress lines (nil: discard)
+	// Fresh removes the study's earlier runs instead of resuming them.
+	Fresh bool
 }
+
+// SettingError is a study setting that cannot work with the data, such as
+// more shots than a class has examples; the caller reports it as a usage error.
+type SettingError struct{ Err error }
+
+func (e *SettingError) Error() string { return e.Err.Error() }
+func (e *SettingError) Unwrap() error { return e.Err }
 
 // DefaultDataDir is where a dataset is looked for when no directory is given.
 func DefaultDataDir(dataset string) string {
@@ -81,38 +91,17 @@ type Outcome struct {
 	Failed  int // runs that ended with an error (diverged runs are not failures)
 }
 
-// Run trains every run of the study (skipping none: resume is handled by
-// the caller through the checkpoint layer) and writes per-run metrics and
-// the study summary under opts.Out.
+// Run trains the study's runs and writes per-run metrics, checkpoints and
+// the study summary under opts.Out, which it locks for its duration (see
+// LockDir). Runs already in opts.Out are resumed from their checkpoints or,
+// when complete or diverged, skipped; a run directory written for a
+// different spec is moved to <out>/stale/ and the run starts over. With
+// opts.Fresh the study's earlier runs are removed first. A cancelled ctx
+// stops every run between steps; each keeps its last epoch's checkpoint.
 func Run(ctx context.Context, s *Study, opts Options) (*Outcome, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	train, test, err := LoadData(s, opts.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	specs := Expand(s)
-	for i := range specs {
-		if specs[i].Shots > 0 {
-			if err := checkShots(train, specs[i].Shots); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := os.MkdirAll(filepath.Join(opts.Out, "runs"), 0o755); err != nil {
-		return nil, fmt.Errorf("creating output directory: %w", err)
-	}
-	jobs := opts.Jobs
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
-	}
-	jobs = min(jobs, len(specs))
-	threads := opts.Threads
-	if threads <= 0 {
-		threads = max(1, runtime.GOMAXPROCS(0)/jobs)
-	}
-	kernels.SetThreads(threads)
 	progress := opts.Progress
 	if progress == nil {
 		progress = io.Discard
@@ -123,11 +112,92 @@ func Run(ctx context.Context, s *Study, opts Options) (*Outcome, error) {
 		defer mu.Unlock()
 		fmt.Fprintf(progress, format, args...)
 	}
-	logf("%s: %d runs (%d variants x %d seeds%s), %d at a time, %d kernel threads each; output in %s\n",
-		s.Name, len(specs), len(s.Variants), len(s.Seeds), groupNote(s), jobs, threads, opts.Out)
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("creating output directory %s: %w", opts.Out, err)
+	}
+	lock, note, err := LockDir(opts.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	if note != "" {
+		logf("note: %s\n", note)
+	}
+	train, test, err := LoadData(s, opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	specs := Expand(s)
+	for i := range specs {
+		if specs[i].Shots > 0 {
+			if err := checkShots(train, specs[i].Shots); err != nil {
+				return nil, &SettingError{err}
+			}
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(opts.Out, results.RunsDir), 0o755); err != nil {
+		return nil, fmt.Errorf("creating output directory %s: %w", opts.Out, err)
+	}
+	if opts.Fresh {
+		removed := 0
+		for i := range specs {
+			dir := RunDir(opts.Out, specs[i])
+			if _, err := os.Lstat(dir); err == nil {
+				removed++
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				return nil, fmt.Errorf("--fresh: removing %s: %w", dir, err)
+			}
+		}
+		if removed > 0 {
+			logf("--fresh: removed %d earlier run(s) of %s\n", removed, s.Name)
+		}
+	}
+	if err := WriteStudy(opts.Out, s); err != nil {
+		return nil, err
+	}
 
+	// What is already on disk: skip finished runs, resume partial ones.
 	records := make([]results.Run, len(specs))
 	errs := make([]error, len(specs))
+	resume := make([]bool, len(specs))
+	var todo []int
+	for i := range specs {
+		st := InspectRun(opts.Out, specs[i])
+		switch {
+		case st.Err != nil:
+			errs[i] = st.Err
+			logf("[%s] %v\n", specs[i].ID(), st.Err)
+			continue
+		case st.Status == StatusStale:
+			dst, err := moveAside(opts.Out, st)
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			logf("[%s] files of a different spec (%s) moved to %s; starting over\n", specs[i].ID(), st.OtherHash, dst)
+		case st.done():
+			records[i] = *st.Record
+			logf("[%s] already %s (%d epochs), skipped\n", specs[i].ID(), st.Status, st.Epochs)
+			continue
+		case st.resumable():
+			resume[i] = true
+		}
+		todo = append(todo, i)
+	}
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	jobs = max(1, min(jobs, len(todo)))
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = max(1, runtime.GOMAXPROCS(0)/jobs)
+	}
+	kernels.SetThreads(threads)
+	logf("%s: %d runs (%d variants x %d seeds%s), %d to train, %d at a time, %d kernel threads each; output in %s\n",
+		s.Name, len(specs), len(s.Variants), len(s.Seeds), groupNote(s), len(todo), jobs, threads, opts.Out)
+
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < jobs; w++ {
@@ -135,11 +205,11 @@ func Run(ctx context.Context, s *Study, opts Options) (*Outcome, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				records[i], errs[i] = trainRun(ctx, specs[i], train, test, opts.Out, logf)
+				records[i], errs[i] = trainRun(ctx, specs[i], train, test, opts.Out, resume[i], logf)
 			}
 		}()
 	}
-	for i := range specs {
+	for _, i := range todo {
 		if ctx.Err() != nil {
 			break
 		}
@@ -190,18 +260,44 @@ func checkShots(train *datasets.Dataset, k int) error {
 	return nil
 }
 
-// trainRun trains one run to completion, writing its metrics after every epoch.
+// trainRun trains one run to completion. After every epoch it writes the
+// checkpoint, then metrics.json (so the checkpoint is never behind the
+// record). With resume it first restores the run's checkpoint.
 func trainRun(ctx context.Context, spec RunSpec, train, test *datasets.Dataset, out string,
-	logf func(string, ...any)) (results.Run, error) {
+	resume bool, logf func(string, ...any)) (results.Run, error) {
 	t, err := newTrainer(spec, train, test)
 	if err != nil {
 		return results.Run{}, err
 	}
-	dir := filepath.Join(out, "runs", spec.ID())
+	dir := RunDir(out, spec)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return t.record, fmt.Errorf("creating %s: %w", dir, err)
 	}
+	removeTemps(dir)
+	ckpt := filepath.Join(dir, CheckpointFile)
+	mpath := filepath.Join(dir, results.MetricsFile)
+	if resume {
+		c, err := ReadCheckpoint(ckpt)
+		if err == nil {
+			err = t.restore(c, ckpt)
+		}
+		if err != nil {
+			return results.Run{}, fmt.Errorf("%w (remove %s or start over with --fresh)", err, dir)
+		}
+		logf("[%s] resuming after epoch %d/%d\n", spec.ID(), len(t.record.Epochs), spec.Epochs)
+		if len(t.record.Epochs) == spec.Epochs { // killed between checkpoint and record
+			return t.record, writeJSON(mpath, t.record)
+		}
+	} else {
+		// Nothing to continue from: drop what an earlier attempt left.
+		for _, p := range []string{mpath, ckpt} {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return t.record, fmt.Errorf("starting %s over: %w", spec.ID(), err)
+			}
+		}
+	}
 	start := time.Now()
+	prior := t.record.TrainSeconds
 	stop := func() bool { return ctx.Err() != nil }
 	for e := len(t.record.Epochs) + 1; e <= spec.Epochs; e++ {
 		ep, err := t.runEpoch(e, stop)
@@ -211,8 +307,8 @@ func trainRun(ctx context.Context, spec RunSpec, train, test *datasets.Dataset, 
 			t.record.Status = results.StatusDiverged
 			t.record.Diverged = &div.d
 			logf("[%s] %v\n", spec.ID(), err)
-			t.record.TrainSeconds += time.Since(start).Seconds()
-			return t.record, writeJSON(filepath.Join(dir, "metrics.json"), t.record)
+			t.record.TrainSeconds = prior + time.Since(start).Seconds()
+			return t.record, writeJSON(mpath, t.record)
 		case err != nil:
 			return t.record, err
 		}
@@ -220,8 +316,11 @@ func trainRun(ctx context.Context, spec RunSpec, train, test *datasets.Dataset, 
 		if e == spec.Epochs {
 			t.record.Status = results.StatusComplete
 		}
-		t.record.TrainSeconds = time.Since(start).Seconds()
-		if err := writeJSON(filepath.Join(dir, "metrics.json"), t.record); err != nil {
+		t.record.TrainSeconds = prior + time.Since(start).Seconds()
+		if err := t.saveCheckpoint(ckpt); err != nil {
+			return t.record, err
+		}
+		if err := writeJSON(mpath, t.record); err != nil {
 			return t.record, err
 		}
 		logf("[%s] epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  %.1fs\n",
@@ -257,6 +356,9 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		os.Remove(tmp)
