@@ -291,24 +291,37 @@ func folderClasses(dir string) ([]string, error) {
 }
 
 func loadImageSplit(dir, split string, classes []string) (*Dataset, error) {
-	var files []string
-	var labels []uint8
+	// Folders group images by class. Examples are interleaved round-robin
+	// over the classes (the i-th file of every class, then the (i+1)-th ...),
+	// so that any prefix of the set - what --train-limit and --test-limit
+	// keep - is class-balanced, as a prefix of the official shuffled
+	// release is, rather than holding only the first classes.
+	perClass := make([][]string, len(classes))
+	longest := 0
 	for c, name := range classes {
 		cdir := filepath.Join(dir, name)
 		ents, err := os.ReadDir(cdir)
 		if err != nil {
 			return nil, fmt.Errorf("cifar10: %w", err)
 		}
-		k := 0
 		for _, e := range ents {
 			if e.Type().IsRegular() && imageExt(e.Name()) {
-				files = append(files, filepath.Join(cdir, e.Name()))
-				labels = append(labels, uint8(c))
-				k++
+				perClass[c] = append(perClass[c], filepath.Join(cdir, e.Name()))
 			}
 		}
-		if k == 0 {
+		if len(perClass[c]) == 0 {
 			return nil, fmt.Errorf("%s: empty class folder; expected 32x32 PNG or JPEG files", cdir)
+		}
+		longest = max(longest, len(perClass[c]))
+	}
+	var files []string
+	var labels []uint8
+	for i := 0; i < longest; i++ {
+		for c := range classes {
+			if i < len(perClass[c]) {
+				files = append(files, perClass[c][i])
+				labels = append(labels, uint8(c))
+			}
 		}
 	}
 	pixels := make([]uint8, len(files)*cifarSample)

@@ -235,10 +235,11 @@ func TestLoadCIFARFolders(t *testing.T) {
 	if train.N != 20 || test.N != 20 || !slices.Equal(train.Classes, CIFAR10Classes) {
 		t.Fatalf("train %d test %d classes %v", train.N, test.N, train.Classes)
 	}
-	// Files sorted by name: "a.png" (written second, i=1) comes first.
+	// Classes interleaved round-robin; within a class files sorted by name:
+	// "a.png" (written second, i=1) comes first.
 	s, plane := train.Sample(), 1024
 	for k := range 20 {
-		c, i := k/2, 1-k%2
+		c, i := k%10, 1-k/10
 		p := train.Pixels[k*s:]
 		if train.Labels[k] != uint8(c) || p[2*plane] != uint8(7*(c*10+i)) || p[plane+5*32+3] != 5 || p[4] != 4 {
 			t.Fatalf("image %d: label %d blue %d", k, train.Labels[k], p[2*plane])
@@ -277,7 +278,8 @@ func TestLoadCIFARFoldersJPEGAndDeterminism(t *testing.T) {
 	}
 	// JPEG is lossy: a smooth image comes back within a few levels.
 	for k := range a.N {
-		want := int(7 * (k))
+		c, i := k%2, k/2 // classes interleaved round-robin
+		want := 7 * (c*7 + i)
 		if got := int(a.Pixels[k*a.Sample()+2*1024+16*32+16]); got < want-6 || got > want+6 {
 			t.Errorf("image %d: blue %d, want about %d", k, got, want)
 		}
