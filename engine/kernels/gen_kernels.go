@@ -129,6 +129,9 @@ func main() {
 	p("")
 	microKernel("kernelAVX512", "Z", 16, 12, 2, 4)
 	microKernel("kernelAVX2", "Y", 8, 6, 2, 4)
+	// Narrow tiles for products with few columns (a 10-class output layer).
+	microKernel("kernelAVX512N16", "Z", 16, 24, 1, 4)
+	microKernel("kernelAVX2N8", "Y", 8, 12, 1, 4)
 	if err := os.WriteFile("kernels_amd64.s", out.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

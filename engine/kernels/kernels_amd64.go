@@ -20,10 +20,18 @@ func kernelAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32)
 //go:noescape
 func kernelAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
+//go:noescape
+func kernelAVX512N16(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernelAVX2N8(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
 // Tile shapes of the generated kernels; they must match gen_kernels.go.
 const (
-	avx512MR, avx512NR = 12, 32
-	avx2MR, avx2NR     = 6, 16
+	avx512MR, avx512NR       = 12, 32
+	avx2MR, avx2NR           = 6, 16
+	avx512N16MR, avx512N16NR = 24, 16
+	avx2N8MR, avx2N8NR       = 12, 8
 )
 
 // Instruction-set features of this CPU, as far as the OS enables them.
@@ -66,10 +74,12 @@ func detectCPU() (avx2fma, avx512 bool) {
 func kernelsAvailable() []*microKernel {
 	var ks []*microKernel
 	if hasAVX512 {
-		ks = append(ks, &microKernel{name: "avx512", mr: avx512MR, nr: avx512NR, fn: kernelAVX512})
+		ks = append(ks, &microKernel{name: "avx512", mr: avx512MR, nr: avx512NR, fn: kernelAVX512,
+			narrow: &microKernel{name: "avx512", mr: avx512N16MR, nr: avx512N16NR, fn: kernelAVX512N16}})
 	}
 	if hasAVX2FMA {
-		ks = append(ks, &microKernel{name: "avx2", mr: avx2MR, nr: avx2NR, fn: kernelAVX2})
+		ks = append(ks, &microKernel{name: "avx2", mr: avx2MR, nr: avx2NR, fn: kernelAVX2,
+			narrow: &microKernel{name: "avx2", mr: avx2N8MR, nr: avx2N8NR, fn: kernelAVX2N8}})
 	}
 	return append(ks, portableKernel)
 }

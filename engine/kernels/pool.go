@@ -41,12 +41,12 @@ func Parallel(n int, f func(lo, hi int)) {
 		f(0, n)
 		return
 	}
-	b := batchPool.Get().(*batch)
+	b := batchPool.get()
 	b.kind = jobParallel
 	b.f, b.n = f, n
 	b.run(t)
 	b.f = nil
-	batchPool.Put(b)
+	batchPool.put(b)
 }
 
 // A batch is one parallel call: parts 0..parts-1 claimed one at a time by
@@ -77,7 +77,7 @@ type wake struct {
 }
 
 var (
-	batchPool = sync.Pool{New: func() any { return new(batch) }}
+	batchPool = newFreeList(64, func() *batch { return new(batch) })
 	wakeCh    = make(chan wake, 256)
 	workersMu sync.Mutex
 	nWorkers  int

@@ -2,7 +2,8 @@ package kernels
 
 import (
 	"fmt"
-	"sync"
+	"os"
+	"strconv"
 	"unsafe"
 )
 
@@ -14,17 +15,27 @@ type microKernel struct {
 	name   string
 	mr, nr int
 	fn     func(k int, a, b, c *float32, ldc int, alpha, beta float32)
+	// narrow, if set, is a taller and narrower tile of the same arithmetic,
+	// used when n is at most its nr (output layers with few classes).
+	narrow *microKernel
 }
 
 // Cache blocking. kcMax bounds the K block: an mr x kc sliver of A stays in
 // L1 while a kc x nc panel of B stays in L2. Only the K blocking affects the
 // result bits (through kcFor, a function of k alone); mc and nc only move
 // work around.
-const (
-	kcMax = 384
-	mcMax = 192
-	ncMax = 1024
+var (
+	kcMax = envInt("KC", 256)
+	mcMax = envInt("MC", 384)
+	ncMax = envInt("NC", 512)
 )
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv("TUNE_" + name)); err == nil {
+		return v
+	}
+	return def
+}
 
 // minWorkPerThread is the number of multiply-adds below which a product is
 // not worth handing to another thread.
@@ -67,6 +78,9 @@ func sgemmWith(kern *microKernel, transA, transB bool, m, n, k int, alpha float3
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
+	if kern.narrow != nil && n <= kern.narrow.nr {
+		kern = kern.narrow
+	}
 	g := gemmJob{
 		kern: kern, transA: transA, transB: transB, m: m, n: n, k: k,
 		alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
@@ -83,12 +97,12 @@ func sgemmWith(kern *microKernel, transA, transB bool, m, n, k int, alpha float3
 		g.part(0, 1)
 		return
 	}
-	bt := batchPool.Get().(*batch)
+	bt := batchPool.get()
 	bt.kind = jobGemm
 	bt.g = g
 	bt.run(t)
 	bt.g = gemmJob{}
-	batchPool.Put(bt)
+	batchPool.put(bt)
 }
 
 func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
@@ -180,9 +194,9 @@ func (g *gemmJob) part(p, t int) {
 	if i0 >= i1 || j0 >= j1 {
 		return
 	}
-	buf := bufPool.Get().(*packBuf)
+	buf := bufPool.get()
 	g.block(i0, i1, j0, j1, buf)
-	bufPool.Put(buf)
+	bufPool.put(buf)
 }
 
 // packBuf holds one thread's packed panels.
@@ -194,12 +208,12 @@ type packBuf struct {
 
 const maxTile = 16 * 64 // no kernel tile is larger
 
-var bufPool = sync.Pool{New: func() any {
+var bufPool = newFreeList(64, func() *packBuf {
 	return &packBuf{
-		a: make([]float32, (mcMax+16)*kcMax),
+		a: make([]float32, (mcMax+32)*kcMax),
 		b: make([]float32, kcMax*(ncMax+64)),
 	}
-}}
+})
 
 // block computes C[i0:i1, j0:j1] with Goto/BLIS blocking: for each nc
 // column panel and kc block of K, pack op(B) into nr-wide slivers; for each

@@ -223,6 +223,9 @@ func TestSgemmDeterministic(t *testing.T) {
 }
 
 func TestSgemmNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	for _, tc := range []gemmCase{{m: 128, n: 10, k: 256, alpha: 1}, {transB: true, m: 128, n: 256, k: 784, alpha: 1}} {
 		a, lda, b, ldb, c, ldc := tc.operands(1)
 		Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0, c, ldc)
