@@ -56,6 +56,7 @@ func Parallel(n int, f func(lo, hi int)) {
 type batch struct {
 	state atomic.Uint64 // generation<<32 | next part to claim
 	parts atomic.Int32
+	done  atomic.Int32 // parts finished in this generation
 	wg    sync.WaitGroup
 
 	kind jobKind
@@ -138,6 +139,7 @@ func (b *batch) run(parts int) {
 	ensureWorkers(parts - 1)
 	gen := uint32(b.state.Load()>>32) + 1
 	b.parts.Store(int32(parts))
+	b.done.Store(0)
 	b.wg.Add(parts)
 	b.state.Store(uint64(gen) << 32)
 	posted.Store(b)
@@ -148,6 +150,17 @@ func (b *batch) run(parts int) {
 		}
 	}
 	b.work(gen)
+	// The other parts are usually about to finish: spin briefly before
+	// blocking, since a blocked goroutine is slow to wake.
+	deadline := time.Now().Add(spinFor)
+	for i := 1; b.done.Load() < int32(parts); i++ {
+		if i%64 == 0 {
+			if time.Now().After(deadline) {
+				break
+			}
+			runtime.Gosched()
+		}
+	}
 	b.wg.Wait()
 }
 
@@ -162,6 +175,7 @@ func (b *batch) work(gen uint32) {
 			continue
 		}
 		b.do(int(uint32(s)))
+		b.done.Add(1)
 		b.wg.Done()
 	}
 }

@@ -54,3 +54,51 @@ func BenchmarkSgemmKernels(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMLPStep runs the products of one training step of the
+// 784-256-256-10 MLP at batch 128: forward, then dX and dW of each layer
+// (no dX for the first).
+func BenchmarkMLPStep(b *testing.B) {
+	const batch = 128
+	dims := []int{784, 256, 256, 10}
+	type layer struct{ w, dw, x, y, dx, dy []float32 }
+	ls := make([]layer, len(dims)-1)
+	for i := range ls {
+		in, out := dims[i], dims[i+1]
+		ls[i] = layer{
+			w: make([]float32, out*in), dw: make([]float32, out*in),
+			x: make([]float32, batch*in), y: make([]float32, batch*out),
+			dx: make([]float32, batch*in), dy: make([]float32, batch*out),
+		}
+	}
+	flops := 0
+	for i := range ls {
+		in, out := dims[i], dims[i+1]
+		flops += 2 * batch * in * out * 2
+		if i > 0 {
+			flops += 2 * batch * in * out
+		}
+	}
+	for _, th := range []int{1, 2} {
+		b.Run(fmt.Sprintf("t%d", th), func(b *testing.B) {
+			SetThreads(th)
+			defer SetThreads(defaultThreads)
+			for range b.N {
+				for i, l := range ls {
+					in, out := dims[i], dims[i+1]
+					Sgemm(false, true, batch, out, in, 1, l.x, in, l.w, in, 0, l.y, out)
+				}
+				for i := len(ls) - 1; i >= 0; i-- {
+					l := ls[i]
+					in, out := dims[i], dims[i+1]
+					Sgemm(true, false, out, in, batch, 1, l.dy, out, l.x, in, 1, l.dw, in)
+					if i > 0 {
+						Sgemm(false, false, batch, in, out, 1, l.dy, out, l.w, in, 0, l.dx, in)
+					}
+				}
+			}
+			b.ReportMetric(float64(flops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(float64(batch)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}

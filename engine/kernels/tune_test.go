@@ -16,7 +16,8 @@ func threadCPU() time.Duration {
 }
 
 // TestTuneCPU reports single-thread GFLOP/s by thread CPU time, which is
-// less disturbed by other load than wall time.
+// less disturbed by other load on a shared machine than wall time. Run it
+// with TUNE=1 go test -count=1 -run TuneCPU -v when changing the blocking.
 func TestTuneCPU(t *testing.T) {
 	if os.Getenv("TUNE") == "" {
 		t.Skip()
