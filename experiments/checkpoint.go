@@ -322,6 +322,9 @@ func writeFileSynced(path string, write func(io.Writer) error) error {
 		err = w.Flush()
 	}
 	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

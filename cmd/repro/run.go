@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
 	"github.com/repro-np/repro/experiments"
@@ -48,6 +50,15 @@ after each epoch, and writes:
   <out>/summary.json              per-run results, per-variant mean/std/CI, comparisons
   <out>/summary.csv, summary.md   the same tables as CSV and Markdown
 
+Every run is checkpointed at the end of each epoch (runs/<run>/checkpoint.safetensors,
+loadable with safetensors.torch.load_file). Running the same command again on the
+same --out resumes unfinished runs from their checkpoints and skips finished and
+diverged ones; a run whose settings changed starts over (its old files move to
+<out>/stale/). --fresh starts the whole study over. Ctrl-C (SIGINT) or SIGTERM stops
+after the current step, keeping the last epoch's checkpoint, and prints the command
+that resumes; a second Ctrl-C exits at once. Only one repro run may use an output
+directory at a time ('repro status --from DIR' shows how far it got).
+
 Progress goes to stderr, one line per epoch. Flags left unset keep the
 experiment's protocol values (see 'repro list'); every flag can also be set
 through the environment as REPRO_<FLAG> (e.g. REPRO_DATA_DIR) or a --config file.`,
@@ -74,10 +85,14 @@ through the environment as REPRO_<FLAG> (e.g. REPRO_DATA_DIR) or a --config file
 			if err != nil {
 				return err
 			}
+			if err := checkConfigKeys(cmd, v); err != nil {
+				return err
+			}
 			return runExperiment(cmd, v, args[0])
 		},
 	}
 	f := cmd.Flags()
+	f.Bool("fresh", false, "start over: remove this study's earlier runs in --out instead of resuming them")
 	f.Int("seeds", 0, "number of seeds, 41..41+N-1 (default: the experiment's)")
 	f.Int("epochs", 0, "epochs per run (default: the experiment's)")
 	f.Int("batch-size", 0, "training mini-batch size (default: the experiment's)")
@@ -109,16 +124,22 @@ func runExperiment(cmd *cobra.Command, v *viper.Viper, name string) error {
 	if out == "" {
 		out = filepath.Join("out", s.Name)
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
 	opts := experiments.Options{
 		DataDir: v.GetString("data-dir"), Out: out,
 		Jobs: v.GetInt("jobs"), Threads: v.GetInt("threads"),
-		Progress: cmd.ErrOrStderr(),
+		Progress: cmd.ErrOrStderr(), Fresh: v.GetBool("fresh"),
 	}
 	if opts.Jobs < 0 || opts.Threads < 0 {
 		return usagef("--jobs and --threads must be >= 0")
 	}
+	hint := resumeCommand(cmd, name)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	stopSignals := handleSignals(sigs, cancel, cmd.ErrOrStderr(), hint, os.Exit)
+	defer stopSignals()
 	res, err := experiments.Run(ctx, s, opts)
 	if res != nil && res.Summary != nil {
 		fmt.Fprintln(cmd.OutOrStdout())
@@ -126,9 +147,111 @@ func runExperiment(cmd *cobra.Command, v *viper.Viper, name string) error {
 		fmt.Fprintf(cmd.OutOrStdout(), "\nresults written to %s\n", out)
 	}
 	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted; run the same command again to resume")
+		return fmt.Errorf("interrupted; every run keeps its last completed epoch. Resume with:\n  %s", hint)
+	}
+	var se *experiments.SettingError
+	if errors.As(err, &se) {
+		return usageError{err}
 	}
 	return err
+}
+
+// handleSignals turns the first signal on sigs into cancel (the runs stop
+// after their current step) and a second one into exit(130) at once. The
+// returned function stops watching.
+func handleSignals(sigs <-chan os.Signal, cancel func(), stderr io.Writer, hint string, exit func(int)) func() {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(stderr, "\nrepro: %v: stopping after the current step (send it again to exit at once)\n", sig)
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(stderr, "repro: %v again: exiting now; the last completed epoch of every run is kept. Resume with:\n  %s\n", sig, hint)
+			exit(130)
+		case <-done:
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+// resumeCommand is the command line that continues this run: the same
+// experiment and flags, without --fresh.
+func resumeCommand(cmd *cobra.Command, name string) string {
+	args := []string{cmd.Root().Name(), "run", shellQuote(name)}
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if f.Name != "fresh" {
+			args = append(args, "--"+f.Name+"="+shellQuote(f.Value.String()))
+		}
+	})
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./,:=+@%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// checkConfigKeys rejects settings in the --config file that are not flags
+// of cmd, suggesting the closest flag name.
+func checkConfigKeys(cmd *cobra.Command, v *viper.Viper) error {
+	file, _ := cmd.Flags().GetString("config")
+	if file == "" {
+		return nil
+	}
+	var names []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	for _, key := range v.AllKeys() {
+		if cmd.Flags().Lookup(key) != nil {
+			continue
+		}
+		best, bestD := "", 4
+		for _, n := range names {
+			if d := editDistance(strings.ReplaceAll(key, "_", "-"), n); d < bestD {
+				best, bestD = n, d
+			}
+		}
+		if best != "" {
+			return usagef("config file %s: unknown setting %q (did you mean %q?)", file, key, best)
+		}
+		return usagef("config file %s: unknown setting %q (settings are the flags of 'repro run', e.g. epochs, seeds, batch-size)", file, key)
+	}
+	return nil
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // buildStudy applies the flags to the registered study and validates it.
