@@ -2,13 +2,14 @@ package engine
 
 import "fmt"
 
-// SmallCNN is the reference code's SmallCIFARNet, an nn.Sequential:
+// SmallCNN is the reference code's SmallCIFARNet
+// (src/neuroplastic_optimizer/models/cnn.py): two nn.Sequential halves,
 //
-//	0 Conv2d(3,32,3,pad 1)   1 ReLU   2 Conv2d(32,64,3,pad 1)   3 ReLU   4 MaxPool2d(2)
-//	5 Conv2d(64,128,3,pad 1) 6 ReLU   7 MaxPool2d(2)            8 Flatten
-//	9 Linear(8192,256)       10 ReLU  11 Dropout(0.2)           12 Linear(256,classes)
+//	features:   0 Conv2d(3,32,3,pad 1)  1 ReLU  2 Conv2d(32,64,3,pad 1)  3 ReLU  4 MaxPool2d(2)
+//	            5 Conv2d(64,128,3,pad 1) 6 ReLU  7 MaxPool2d(2)
+//	classifier: 0 Flatten  1 Linear(8192,256)  2 ReLU  3 Dropout(0.2)  4 Linear(256,classes)
 //
-// so its parameters are named 0.weight, 0.bias, 2.weight, ..., 12.bias.
+// so its parameters are named features.0.weight, ..., classifier.4.bias.
 type SmallCNN struct {
 	Convs  [3]*Conv2dLayer
 	FC1    *LinearLayer
@@ -31,11 +32,11 @@ func NewSmallCNN(classes int, seed int64) (*SmallCNN, error) {
 	m.Convs[2] = NewConv2d(64, 128, 3, 1, 1, true, r)
 	m.FC1 = NewLinear(8*8*128, 256, true, r)
 	m.FC2 = NewLinear(256, classes, true, r)
-	m.params = m.Convs[0].params(m.params, "0.")
-	m.params = m.Convs[1].params(m.params, "2.")
-	m.params = m.Convs[2].params(m.params, "5.")
-	m.params = m.FC1.params(m.params, "9.")
-	m.params = m.FC2.params(m.params, "12.")
+	m.params = m.Convs[0].params(m.params, "features.0.")
+	m.params = m.Convs[1].params(m.params, "features.2.")
+	m.params = m.Convs[2].params(m.params, "features.5.")
+	m.params = m.FC1.params(m.params, "classifier.1.")
+	m.params = m.FC2.params(m.params, "classifier.4.")
 	return m, nil
 }
 

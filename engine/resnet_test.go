@@ -108,7 +108,7 @@ func TestSmallCNNMatchesReference(t *testing.T) {
 	if n := countParams(m.Params()); n != 2193226 {
 		t.Fatalf("small-cnn has %d parameters, want 2193226", n)
 	}
-	if got := strings.Join(paramNames(m.Params()), " "); got != "0.weight 0.bias 2.weight 2.bias 5.weight 5.bias 9.weight 9.bias 12.weight 12.bias" {
+	if got := strings.Join(paramNames(m.Params()), " "); got != "features.0.weight features.0.bias features.2.weight features.2.bias features.5.weight features.5.bias classifier.1.weight classifier.1.bias classifier.4.weight classifier.4.bias" {
 		t.Fatalf("names %q", got)
 	}
 	if m.Buffers() != nil {
