@@ -21,8 +21,9 @@ type npTensor struct {
 	n                      int
 	trace, m, v            []float32
 	baseM, baseV           []float32
-	step                   float64 // kept as torch's float32 step count
-	ag, alpha, upd         []float32
+	step                   float64   // kept as torch's float32 step count
+	ag, alpha, upd         []float32 // ag, alpha: reference pass 2 only
+	bins                   []uint8   // histogram bins: fast pass 2 only
 	isConv, isClassifier   bool
 	isEarly, isLate        bool
 	group                  int
@@ -31,6 +32,7 @@ type npTensor struct {
 	signal                 float64 // controller signal of this step
 	gradSq                 float64 // sum g^2 of this step
 	boundSq, rDotG, rSq    float64 // classic-variant sums of this step
+	uSq, deltaSq           float64 // fast pass 2: sums of update^2 and delta^2
 	multiplier, sigApplied float64
 }
 
@@ -42,11 +44,19 @@ type neuroPlastic struct {
 	full    bool // rule_based (not ablation_grad_only)
 	tensors []npTensor
 	diag    npDiag
+	// fast: the mode is classic, parameterwise, without residuals, lr
+	// controller or weight decay (Baseline and LockedFull), and pass 2 and
+	// the update run as the fused kernels np2 and np3. Other modes share
+	// pass 1 and the final pass and keep the reference loops in between.
+	fast bool
+	acc  npAcc
 }
 
 func newNeuroPlastic(cfg Config, params []Param) *neuroPlastic {
 	o := &neuroPlastic{cfg: cfg, pc: cfg.Plasticity, epochClock: epochClock{1, 1}}
 	o.full = o.pc.Mode != "ablation_grad_only"
+	o.fast = o.pc.HybridBase == "classic" && !o.pc.OrthogonalResidual && !o.pc.BoundedResidual &&
+		o.pc.Parameterwise && (!o.full || o.pc.LRControllerMode == "off") && cfg.WeightDecay == 0
 	n := len(params)
 	classifierStart := max(n-2, 0)
 	body := classifierStart
@@ -68,10 +78,14 @@ func newNeuroPlastic(cfg Config, params []Param) *neuroPlastic {
 		t.p, t.n = p, len(p.Data)
 		t.trace, t.m, t.v = make([]float32, t.n), make([]float32, t.n), make([]float32, t.n)
 		t.baseM, t.baseV = make([]float32, t.n), make([]float32, t.n)
-		t.ag, t.upd = make([]float32, t.n), make([]float32, t.n)
-		if o.full {
-			t.alpha = make([]float32, t.n)
-		} else {
+		t.upd = make([]float32, t.n)
+		switch {
+		case o.fast:
+			t.bins = make([]uint8, t.n)
+		case o.full:
+			t.ag, t.alpha = make([]float32, t.n), make([]float32, t.n)
+		default:
+			t.ag = make([]float32, t.n)
 			t.alpha = t.ag
 		}
 		t.isConv = len(p.Shape) == 4
@@ -215,23 +229,15 @@ func (o *neuroPlastic) signals(t *npTensor, gs float32) {
 	// signal |m|/(sqrt(v)+eps) is kept in the update buffer, free until the
 	// update phase.
 	memBuf := t.upd[:n]
-	var sumAbs, sumTr, sumMem, sumSq float64
-	for j := range g {
-		gj := g[j]
-		a := abs32(gj)
-		tj := trD*tr[j] + trC*a
-		mj := m[j]*mD + mC*gj
-		vj := v[j]*vD + vC*gj*gj
-		tr[j], m[j], v[j] = tj, mj, vj
-		sumAbs += float64(a)
-		sumSq += float64(gj) * float64(gj)
-		if full {
-			mem := abs32(mj) / (sqrt32(vj) + eps)
-			memBuf[j] = mem
-			sumTr += float64(tj)
-			sumMem += float64(mem)
-		}
+	c1 := np1Coef{trD, trC, mD, mC, vD, vC, eps}
+	acc := &o.acc
+	acc.reset()
+	if full {
+		np1(g, tr, m, v, memBuf, &c1, acc)
+	} else {
+		np1(g, tr, m, v, nil, &c1, acc)
 	}
+	sumAbs, sumSq, sumTr, sumMem := acc.sum(0), acc.sum(1), acc.sum(2), acc.sum(3)
 	t.step = float64(float32(t.step + 1))
 	t.gradSq = sumSq
 	fn := float64(max(n, 1))
@@ -242,6 +248,11 @@ func (o *neuroPlastic) signals(t *npTensor, gs float32) {
 	dm := 1 / (float32(sumMem/fn) + eps)
 	wa, wg, wm := float32(pc.ActivityWeight), float32(pc.GradientWeight), float32(pc.MemoryWeight)
 	lo, hi := float32(pc.MinAlpha), float32(pc.MaxAlpha)
+
+	if o.fast {
+		o.signalsFast(t, gs, dg, dt, dm, memBuf)
+		return
+	}
 
 	// parameterwise=false: one alpha per tensor from the means of the
 	// unclamped signals.
@@ -396,6 +407,16 @@ func (o *neuroPlastic) resolveController() {
 // decay), stabilises it and applies it.
 func (o *neuroPlastic) update(t *npTensor) {
 	pc := &o.pc
+	if o.fast {
+		d := &o.diag
+		pSq, effSq := o.apply(t, t.uSq)
+		d.paramSq += pSq
+		d.rawUpdateSq += t.uSq
+		d.effUpdateSq += effSq
+		d.deltaSq += t.deltaSq
+		d.ctrlRecord(t, pc)
+		return
+	}
 	n := t.n
 	g, w, u := t.p.Grad[:n], t.p.Data[:n], t.upd[:n]
 	al, ag := t.alpha[:n], t.ag[:n]
@@ -410,7 +431,7 @@ func (o *neuroPlastic) update(t *npTensor) {
 	coupled := wd > 0 && pc.HybridBase != "sgd_momentum" && !(o.cfg.DecoupledWeightDecay || pc.HybridBase == "adamw")
 	decoupled := wd > 0 && pc.HybridBase != "sgd_momentum" && !coupled
 	decay := float32(-lrEff * wd)
-	var uSq, pSq, deltaSq, wdSq float64
+	var uSq, deltaSq, wdSq float64
 	// finish applies weight decay to element j with update x and records sums.
 	finish := func(j int, x, delta float32) {
 		pj := w[j]
@@ -426,7 +447,6 @@ func (o *neuroPlastic) update(t *npTensor) {
 		}
 		u[j] = x
 		uSq += float64(x) * float64(x)
-		pSq += float64(pj) * float64(pj)
 		deltaSq += float64(delta) * float64(delta)
 	}
 
@@ -615,36 +635,72 @@ func (o *neuroPlastic) update(t *npTensor) {
 		}
 	}
 
-	// Homeostatic stabilisation and the parameter update.
-	h := &o.cfg.Homeostatic
-	epsH := float32(h.Eps)
-	un := float32(math.Sqrt(uSq))
-	s1 := float32(1)
-	capped := un > float32(h.MaxUpdateNorm)
-	if capped {
-		s1 = float32(h.MaxUpdateNorm) / (un + epsH)
-	}
-	meanSq := float32(uSq * float64(s1) * float64(s1) / float64(max(n, 1)))
-	rms := sqrt32(meanSq + epsH)
-	gain := clamp32(1+float32(h.AdaptationRate)*(float32(h.TargetRMS*t.rmsScale)-rms), 0.5, 1.5)
-	neg := float32(-lrEff)
-	mult := float32(t.multiplier)
-	var effSq float64
-	for j := range u {
-		x := u[j]
-		if capped {
-			x = x * s1
-		}
-		x = x * gain
-		w[j] = w[j] + neg*x
-		e := mult * x
-		effSq += float64(e) * float64(e)
-	}
-
+	pSq, effSq := o.apply(t, uSq)
 	d.paramSq += pSq
 	d.rawUpdateSq += uSq
 	d.effUpdateSq += effSq
 	d.deltaSq += deltaSq
 	d.wdSq += wdSq
 	d.ctrlRecord(t, pc)
+}
+
+// signalsFast is pass 2 of the fast modes: alpha per element, the update
+// a_g*g + (alpha-a_g)*g into t.upd (over the memory signal in mem, which
+// aliases it), and the alpha diagnostics.
+func (o *neuroPlastic) signalsFast(t *npTensor, gs, dg, dt, dm float32, mem []float32) {
+	pc := &o.pc
+	d := &o.diag
+	n := t.n
+	c := np2Coef{
+		dg: dg, dt: dt, dm: dm,
+		wa: float32(pc.ActivityWeight), wg: float32(pc.GradientWeight), wm: float32(pc.MemoryWeight),
+		lo: float32(pc.MinAlpha), hi: float32(pc.MaxAlpha), gs: gs,
+		hScale: float32(float64(len(d.hist)) / (pc.MaxAlpha - pc.MinAlpha)),
+		tLo:    below32(d.nearLo + 1e-6), tHi: above32(d.nearHi - 1e-6),
+	}
+	acc := &o.acc
+	acc.reset()
+	if o.full {
+		np2(t.p.Grad[:n], t.trace, mem, t.upd, t.bins, &c, acc)
+	} else {
+		np2(t.p.Grad[:n], nil, nil, t.upd, t.bins, &c, acc)
+	}
+	histogram(t.bins[:n], &d.hist)
+	t.signal, t.boundSq, t.rDotG, t.rSq = 0, 0, 0, 0
+	t.uSq, t.deltaSq = acc.sum(2), acc.sum(3)
+	if n > 0 {
+		d.alphaSum += acc.sum(0)
+		d.alphaSq += acc.sum(1)
+		d.alphaCount += n
+		d.alphaMin = math.Min(d.alphaMin, float64(acc.min()))
+		d.alphaMax = math.Max(d.alphaMax, float64(acc.max()))
+		lo, hi := acc.counts()
+		d.nearLoCount += lo
+		d.nearHiCount += hi
+		d.gradSq += t.gradSq
+	}
+}
+
+// apply stabilises the update in t.upd, whose sum of squares is uSq (norm
+// cap, then the homeostatic gain), and applies it: p -= lr_eff * update.
+// It returns the sum of p^2 before the step and the effective update's
+// (multiplier * stabilised update) sum of squares.
+func (o *neuroPlastic) apply(t *npTensor, uSq float64) (pSq, effSq float64) {
+	h := &o.cfg.Homeostatic
+	n := t.n
+	epsH := float32(h.Eps)
+	un := float32(math.Sqrt(uSq))
+	s1 := float32(1)
+	if un > float32(h.MaxUpdateNorm) {
+		s1 = float32(h.MaxUpdateNorm) / (un + epsH)
+	}
+	meanSq := float32(uSq * float64(s1) * float64(s1) / float64(max(n, 1)))
+	rms := sqrt32(meanSq + epsH)
+	gain := clamp32(1+float32(h.AdaptationRate)*(float32(h.TargetRMS*t.rmsScale)-rms), 0.5, 1.5)
+	c := np3Coef{s1: s1, gain: gain, neg: float32(-o.cfg.LR * t.multiplier)}
+	acc := &o.acc
+	acc.reset()
+	np3(t.p.Data[:n], t.upd[:n], &c, acc)
+	e := float64(s1) * float64(gain) * t.multiplier
+	return acc.sum(0), uSq * e * e
 }

@@ -1,0 +1,66 @@
+//go:build amd64 && !noasm
+
+package optimizers
+
+import "golang.org/x/sys/cpu"
+
+// useAVX512 selects the AVX-512 kernel bodies (npkernels_amd64.s); tests
+// switch it off to compare against the portable bodies.
+var useAVX512 = cpu.X86.HasAVX512F
+
+//go:noescape
+func np1FullAVX512(grad, tr, m, v, mem *float32, nvec int, c *np1Coef, acc *npAcc)
+
+//go:noescape
+func np1GradAVX512(grad, tr, m, v *float32, nvec int, c *np1Coef, acc *npAcc)
+
+//go:noescape
+func np2FullAVX512(grad, tr, mem, u *float32, bins *uint8, nvec int, c *np2Coef, acc *npAcc)
+
+//go:noescape
+func np2GradAVX512(grad, u *float32, bins *uint8, nvec int, c *np2Coef, acc *npAcc)
+
+//go:noescape
+func np3AVX512(p, u *float32, nvec int, c *np3Coef, acc *npAcc)
+
+// The bodies need every slice to hold at least nvec*16 elements.
+
+func np1Body(g, tr, m, v, mem []float32, nvec int, c *np1Coef, acc *npAcc) {
+	if !useAVX512 {
+		np1Go(g, tr, m, v, mem, nvec, c, acc)
+		return
+	}
+	k := nvec*16 - 1
+	_, _, _, _ = g[k], tr[k], m[k], v[k]
+	if mem != nil {
+		_ = mem[k]
+		np1FullAVX512(&g[0], &tr[0], &m[0], &v[0], &mem[0], nvec, c, acc)
+	} else {
+		np1GradAVX512(&g[0], &tr[0], &m[0], &v[0], nvec, c, acc)
+	}
+}
+
+func np2Body(g, tr, mem, u []float32, bins []uint8, nvec int, c *np2Coef, acc *npAcc) {
+	if !useAVX512 {
+		np2Go(g, tr, mem, u, bins, nvec, c, acc)
+		return
+	}
+	k := nvec*16 - 1
+	_, _, _ = g[k], u[k], bins[k]
+	if mem != nil {
+		_, _ = tr[k], mem[k]
+		np2FullAVX512(&g[0], &tr[0], &mem[0], &u[0], &bins[0], nvec, c, acc)
+	} else {
+		np2GradAVX512(&g[0], &u[0], &bins[0], nvec, c, acc)
+	}
+}
+
+func np3Body(p, u []float32, nvec int, c *np3Coef, acc *npAcc) {
+	if !useAVX512 {
+		np3Go(p, u, nvec, c, acc)
+		return
+	}
+	k := nvec*16 - 1
+	_, _ = p[k], u[k]
+	np3AVX512(&p[0], &u[0], nvec, c, acc)
+}

@@ -1,0 +1,16 @@
+//go:build !amd64 || noasm
+
+package optimizers
+
+// useAVX512 is always false without the assembly bodies.
+var useAVX512 = false
+
+func np1Body(g, tr, m, v, mem []float32, nvec int, c *np1Coef, acc *npAcc) {
+	np1Go(g, tr, m, v, mem, nvec, c, acc)
+}
+
+func np2Body(g, tr, mem, u []float32, bins []uint8, nvec int, c *np2Coef, acc *npAcc) {
+	np2Go(g, tr, mem, u, bins, nvec, c, acc)
+}
+
+func np3Body(p, u []float32, nvec int, c *np3Coef, acc *npAcc) { np3Go(p, u, nvec, c, acc) }
