@@ -209,17 +209,29 @@ func TestKillAndResumeBitwise(t *testing.T) {
 		d, _ := filepath.Glob(filepath.Join(out, "runs", "*"))
 		return d
 	}
-	// anyFile reports whether some run directory holds a file whose name
-	// matches pattern.
-	anyFile := func(pattern string) bool {
+	// tempFiles lists the half-written checkpoints in the run directories
+	// (each write has a new random name).
+	tempFiles := func() map[string]bool {
+		m := map[string]bool{}
 		for _, d := range runDirs() {
-			if m, _ := filepath.Glob(filepath.Join(d, pattern)); len(m) > 0 {
-				return true
+			names, _ := filepath.Glob(filepath.Join(d, ".checkpoint.safetensors.tmp*"))
+			for _, n := range names {
+				m[n] = true
 			}
 		}
-		return false
+		return m
 	}
-	modes := []string{"mid-checkpoint-write", "random-time", "after-metrics", "mid-checkpoint-write", "random-time"}
+	// epochsDone counts the epochs recorded in every metrics.json.
+	epochsDone := func() int {
+		n := 0
+		for _, d := range runDirs() {
+			if r, err := results.ReadRun(filepath.Join(d, results.MetricsFile)); err == nil {
+				n += len(r.Epochs)
+			}
+		}
+		return n
+	}
+	modes := []string{"mid-checkpoint-write", "random-time", "after-metrics", "mid-checkpoint-write", "random-time", "after-metrics"}
 	kills, tookOver := 0, false
 	for _, mode := range modes {
 		cmd := reproProcess(args(out)...)
@@ -233,13 +245,28 @@ func TestKillAndResumeBitwise(t *testing.T) {
 		deadline := time.Now().Add(full + 5*time.Second)
 		ready := func() bool { return false }
 		switch mode {
-		case "random-time":
-			at := time.Now().Add(time.Duration(rng.Int64N(int64(full))))
+		case "random-time": // somewhere in the first quarter of the work
+			at := time.Now().Add(time.Duration(rng.Int64N(int64(full / 4))))
 			ready = func() bool { return time.Now().After(at) }
-		case "after-metrics":
-			ready = func() bool { return anyFile(results.MetricsFile) }
-		case "mid-checkpoint-write":
-			ready = func() bool { return anyFile(".checkpoint.safetensors.tmp*") }
+		case "after-metrics": // a random moment after this process finished an epoch
+			before, delay := epochsDone(), time.Duration(rng.Int64N(int64(20*time.Millisecond)))
+			var at time.Time
+			ready = func() bool {
+				if at.IsZero() && epochsDone() > before {
+					at = time.Now().Add(delay)
+				}
+				return !at.IsZero() && time.Now().After(at)
+			}
+		case "mid-checkpoint-write": // while a checkpoint's temporary file is being written
+			old := tempFiles()
+			ready = func() bool {
+				for n := range tempFiles() {
+					if !old[n] {
+						return true
+					}
+				}
+				return false
+			}
 		}
 		finished := false
 	poll:
@@ -270,7 +297,7 @@ func TestKillAndResumeBitwise(t *testing.T) {
 			break
 		}
 	}
-	if kills < 2 {
+	if kills < 3 {
 		t.Fatalf("only %d kills landed; the test run is too short to interrupt", kills)
 	}
 	if !tookOver {
