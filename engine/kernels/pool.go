@@ -106,7 +106,14 @@ var (
 
 func worker() {
 	for {
-		spinning.Add(1)
+		// More spinners than spare processors would only slow the
+		// goroutines doing the work.
+		if int(spinning.Add(1)) >= runtime.GOMAXPROCS(0) {
+			spinning.Add(-1)
+			w := <-wakeCh
+			w.b.work(w.gen)
+			continue
+		}
 		deadline := time.Now().Add(spinFor)
 		for i := 0; ; i++ {
 			if b := posted.Load(); b != nil && b.open() {

@@ -185,6 +185,8 @@ func TestSgemmDeterministic(t *testing.T) {
 		{m: 128, n: 784, k: 256, alpha: 0.5, beta: 0, pad: 1},
 		{transA: true, transB: true, m: 97, n: 1031, k: 389, alpha: -1, beta: 0.5, pad: 2},
 		{m: 1500, n: 33, k: 70, alpha: 1, beta: 0},
+		{transB: true, m: 128, n: 10, k: 256, alpha: 1, beta: 0},
+		{transA: true, m: 777, n: 5, k: 300, alpha: 1, beta: 1},
 	}
 	for _, kern := range kernelList {
 		for _, tc := range shapes {
@@ -259,6 +261,36 @@ func TestParallel(t *testing.T) {
 }
 
 var defaultThreads = Threads()
+
+// TestNested runs products inside Parallel inside Parallel: a pool that
+// waited for busy workers would deadlock here.
+func TestNested(t *testing.T) {
+	SetThreads(3)
+	defer SetThreads(defaultThreads)
+	tc := gemmCase{m: 200, n: 300, k: 100, alpha: 1}
+	a, lda, b, ldb, _, ldc := tc.operands(1)
+	want := make([]float32, tc.m*ldc)
+	sgemmWith(active, false, false, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0, want, ldc, 1)
+	outs := make([][]float32, 8)
+	Parallel(4, func(lo, hi int) {
+		Parallel(2, func(l2, h2 int) {
+			for i := lo; i < hi; i++ {
+				for j := l2; j < h2; j++ {
+					c := make([]float32, tc.m*ldc)
+					Sgemm(false, false, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0, c, ldc)
+					outs[2*i+j] = c
+				}
+			}
+		})
+	})
+	for _, c := range outs {
+		for i := range c {
+			if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+				t.Fatal("nested result differs")
+			}
+		}
+	}
+}
 
 func TestPeakInfo(t *testing.T) {
 	t.Log(PeakInfo())
