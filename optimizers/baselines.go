@@ -153,6 +153,16 @@ func (o *adam) Step() error {
 		bc2s := float32(math.Sqrt(bc2))
 		w, g := p.Data, p.Grad[:len(p.Data)]
 		m, v := o.m[i][:len(w)], o.v[i][:len(w)]
+		if w1 < 0.5 {
+			c := adamCoef{decay: 1, wd: wd, w1: w1, b2: b2f, c2: c2, bc2s: bc2s, eps: eps, negStep: negStep}
+			if o.decoupl {
+				c.decay = decay // 1 - lr*wd, or 1 without weight decay
+			} else if wd != 0 {
+				c.coupled = 0xffff
+			}
+			adamStep(w, g, m, v, &c)
+			continue
+		}
 		for j := range w {
 			gj := g[j]
 			if o.decoupl {
@@ -162,11 +172,7 @@ func (o *adam) Step() error {
 			} else if wd != 0 {
 				gj = gj + wd*w[j]
 			}
-			if w1 < 0.5 {
-				m[j] = m[j] + w1*(gj-m[j])
-			} else {
-				m[j] = gj - (gj-m[j])*(1-w1)
-			}
+			m[j] = gj - (gj-m[j])*(1-w1)
 			v[j] = v[j]*b2f + c2*gj*gj
 			denom := sqrt32(v[j])/bc2s + eps
 			w[j] = w[j] + negStep*m[j]/denom

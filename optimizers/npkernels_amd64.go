@@ -64,3 +64,16 @@ func np3Body(p, u []float32, nvec int, c *np3Coef, acc *npAcc) {
 	_, _ = p[k], u[k]
 	np3AVX512(&p[0], &u[0], nvec, c, acc)
 }
+
+//go:noescape
+func adamAVX512(w, grad, m, v *float32, nvec int, c *adamCoef)
+
+func adamBody(w, g, m, v []float32, nvec int, c *adamCoef) {
+	if !useAVX512 {
+		adamGo(w, g, m, v, nvec, c)
+		return
+	}
+	k := nvec*16 - 1
+	_, _, _, _ = w[k], g[k], m[k], v[k]
+	adamAVX512(&w[0], &g[0], &m[0], &v[0], nvec, c)
+}

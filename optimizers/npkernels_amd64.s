@@ -357,3 +357,58 @@ np3_loop:
 np3_done:
 	VZEROUPPER
 	RET
+
+// func adamAVX512(w, grad, m, v *float32, nvec int, c *adamCoef)
+TEXT ·adamAVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ grad+8(FP), DI
+	MOVQ m+16(FP), R8
+	MOVQ v+24(FP), R9
+	MOVQ nvec+32(FP), CX
+	MOVQ c+40(FP), AX
+	VBROADCASTSS 0(AX), Z31  // decay
+	VBROADCASTSS 4(AX), Z30  // wd
+	VBROADCASTSS 8(AX), Z29  // w1
+	VBROADCASTSS 12(AX), Z28 // b2
+	VBROADCASTSS 16(AX), Z27 // c2
+	VBROADCASTSS 20(AX), Z26 // bc2s
+	VBROADCASTSS 24(AX), Z25 // eps
+	VBROADCASTSS 28(AX), Z24 // negStep
+	MOVL 32(AX), BX
+	KMOVW BX, K1             // coupled lanes
+	TESTQ CX, CX
+	JZ    adam_done
+
+adam_loop:
+	VMOVUPS (SI), Z0
+	VMULPS  Z31, Z0, Z0      // p*decay
+	VMOVUPS (DI), Z1         // g
+	VMULPS  Z0, Z30, Z2      // wd*p
+	VADDPS  Z2, Z1, K1, Z1   // g + wd*p where coupled
+	VMOVUPS (R8), Z3         // m
+	VSUBPS  Z3, Z1, Z4       // g-m
+	VMULPS  Z4, Z29, Z4      // w1*(g-m)
+	VADDPS  Z4, Z3, Z3       // m
+	VMOVUPS Z3, (R8)
+	VMULPS  (R9), Z28, Z5    // v*b2
+	VMULPS  Z1, Z27, Z6      // c2*g
+	VMULPS  Z1, Z6, Z6       // (c2*g)*g
+	VADDPS  Z6, Z5, Z5       // v
+	VMOVUPS Z5, (R9)
+	VSQRTPS Z5, Z5
+	VDIVPS  Z26, Z5, Z5      // sqrt(v)/bc2s
+	VADDPS  Z25, Z5, Z5      // + eps
+	VMULPS  Z3, Z24, Z6      // negStep*m
+	VDIVPS  Z5, Z6, Z6
+	VADDPS  Z6, Z0, Z0
+	VMOVUPS Z0, (SI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	ADDQ    $64, R8
+	ADDQ    $64, R9
+	DECQ    CX
+	JNZ     adam_loop
+
+adam_done:
+	VZEROUPPER
+	RET

@@ -196,3 +196,32 @@ func TestStepMatchesPortable(t *testing.T) {
 		}
 	}
 }
+
+func TestAdamKernelMatchesPortable(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no fast kernels on this machine or build")
+	}
+	for _, n := range kernelSizes {
+		for _, c := range []adamCoef{
+			{decay: 1, w1: 0.1, b2: 0.999, c2: 0.001, bc2s: 0.03, eps: 1e-8, negStep: -0.01},
+			{decay: 0.999, w1: 0.1, b2: 0.99, c2: 0.01, bc2s: 0.5, eps: 1e-8, negStep: -0.002},
+			{decay: 1, wd: 0.01, coupled: 0xffff, w1: 0.2, b2: 0.999, c2: 0.001, bc2s: 0.1, eps: 1e-8, negStep: -0.01},
+		} {
+			g, m0, v0 := randVec(n, 1, 0.5), randVec(n, 2, 0.1), randVec(n, 3, 0.01)
+			for j := range v0 {
+				v0[j] = abs32(v0[j])
+			}
+			run := func() (w, m, v []float32) {
+				w, m, v = randVec(n, 4, 0.2), clone32(m0), clone32(v0)
+				adamStep(w, g, m, v, &c)
+				return w, m, v
+			}
+			wf, mf, vf := run()
+			var ws, ms, vs []float32
+			withPortable(func() { ws, ms, vs = run() })
+			sameBits(t, "p", wf, ws)
+			sameBits(t, "m", mf, ms)
+			sameBits(t, "v", vf, vs)
+		}
+	}
+}
