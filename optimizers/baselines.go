@@ -30,37 +30,23 @@ func (o *sgd) ResetDiagnostics()               {}
 func (o *sgd) Step() error {
 	lr, wd, mom := float32(o.cfg.LR), float32(o.cfg.WeightDecay), float32(o.cfg.Momentum)
 	for i, p := range o.params {
-		w, g := p.Data, p.Grad[:len(p.Data)]
 		first := o.steps[i] == 0
 		o.steps[i]++
-		if o.buf == nil {
-			for j := range w {
-				d := g[j]
-				if wd != 0 {
-					d = d + wd*w[j]
-				}
-				w[j] = w[j] + -lr*d
-			}
-			continue
+		c := sgdCoef{wd: wd, mom: mom, negLR: -lr}
+		if wd != 0 {
+			c.coupled = 0xffff
 		}
-		b := o.buf[i][:len(w)]
-		for j := range w {
-			d := g[j]
-			if wd != 0 {
-				d = d + wd*w[j]
-			}
-			if first {
-				b[j] = d
-			} else {
-				b[j] = b[j]*mom + d
-			}
-			if o.cfg.Nesterov {
-				d = d + mom*b[j]
-			} else {
-				d = b[j]
-			}
-			w[j] = w[j] + -lr*d
+		if !first {
+			c.notFirst = 0xffff
 		}
+		if o.cfg.Nesterov {
+			c.nesterov = 0xffff
+		}
+		var buf []float32
+		if o.buf != nil {
+			buf = o.buf[i]
+		}
+		sgdStep(p.Data, p.Grad, buf, &c)
 	}
 	return nil
 }

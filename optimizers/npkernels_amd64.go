@@ -77,3 +77,24 @@ func adamBody(w, g, m, v []float32, nvec int, c *adamCoef) {
 	_, _, _, _ = w[k], g[k], m[k], v[k]
 	adamAVX512(&w[0], &g[0], &m[0], &v[0], nvec, c)
 }
+
+//go:noescape
+func sgdAVX512(w, grad *float32, nvec int, c *sgdCoef)
+
+//go:noescape
+func sgdMomAVX512(w, grad, buf *float32, nvec int, c *sgdCoef)
+
+func sgdBody(w, g, buf []float32, nvec int, c *sgdCoef) {
+	if !useAVX512 {
+		sgdGo(w, g, buf, nvec, c)
+		return
+	}
+	k := nvec*16 - 1
+	_, _ = w[k], g[k]
+	if buf == nil {
+		sgdAVX512(&w[0], &g[0], nvec, c)
+		return
+	}
+	_ = buf[k]
+	sgdMomAVX512(&w[0], &g[0], &buf[0], nvec, c)
+}

@@ -412,3 +412,81 @@ adam_loop:
 adam_done:
 	VZEROUPPER
 	RET
+
+// SGDCONST loads sgdCoef from AX: Z31 wd, Z30 mom, Z29 negLR, K1 coupled,
+// K2 notFirst, K3 nesterov.
+#define SGDCONST \
+	VBROADCASTSS 0(AX), Z31; \
+	VBROADCASTSS 4(AX), Z30; \
+	VBROADCASTSS 8(AX), Z29; \
+	MOVL 12(AX), BX; \
+	KMOVW BX, K1; \
+	MOVL 16(AX), BX; \
+	KMOVW BX, K2; \
+	MOVL 20(AX), BX; \
+	KMOVW BX, K3
+
+// func sgdAVX512(w, grad *float32, nvec int, c *sgdCoef)
+TEXT ·sgdAVX512(SB), NOSPLIT, $0-32
+	MOVQ w+0(FP), SI
+	MOVQ grad+8(FP), DI
+	MOVQ nvec+16(FP), CX
+	MOVQ c+24(FP), AX
+	SGDCONST
+	TESTQ CX, CX
+	JZ    sgd_done
+
+sgd_loop:
+	VMOVUPS (SI), Z0         // p
+	VMOVUPS (DI), Z1         // d = g
+	VMULPS  Z0, Z31, Z2
+	VADDPS  Z2, Z1, K1, Z1   // d + wd*p where coupled
+	VMULPS  Z1, Z29, Z1      // negLR*d
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (SI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     sgd_loop
+
+sgd_done:
+	VZEROUPPER
+	RET
+
+// func sgdMomAVX512(w, grad, buf *float32, nvec int, c *sgdCoef)
+TEXT ·sgdMomAVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ grad+8(FP), DI
+	MOVQ buf+16(FP), R8
+	MOVQ nvec+24(FP), CX
+	MOVQ c+32(FP), AX
+	SGDCONST
+	TESTQ CX, CX
+	JZ    sgdm_done
+
+sgdm_loop:
+	VMOVUPS   (SI), Z0       // p
+	VMOVUPS   (DI), Z1       // d = g
+	VMULPS    Z0, Z31, Z2
+	VADDPS    Z2, Z1, K1, Z1 // d + wd*p where coupled
+	VMULPS    (R8), Z30, Z3  // buf*mom
+	VADDPS    Z1, Z3, Z3     // buf*mom + d
+	VMOVAPS   Z1, Z4
+	VMOVAPS   Z3, K2, Z4     // buf = notFirst ? buf*mom + d : d
+	VMOVUPS   Z4, (R8)
+	VMULPS    Z4, Z30, Z5    // mom*buf
+	VADDPS    Z5, Z1, Z5     // d + mom*buf
+	VMOVAPS   Z4, Z6
+	VMOVAPS   Z5, K3, Z6     // nesterov ? d + mom*buf : buf
+	VMULPS    Z6, Z29, Z6    // negLR*d
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS   Z0, (SI)
+	ADDQ      $64, SI
+	ADDQ      $64, DI
+	ADDQ      $64, R8
+	DECQ      CX
+	JNZ       sgdm_loop
+
+sgdm_done:
+	VZEROUPPER
+	RET

@@ -16,3 +16,5 @@ func np2Body(g, tr, mem, u []float32, bins []uint8, nvec int, c *np2Coef, acc *n
 func np3Body(p, u []float32, nvec int, c *np3Coef, acc *npAcc) { np3Go(p, u, nvec, c, acc) }
 
 func adamBody(w, g, m, v []float32, nvec int, c *adamCoef) { adamGo(w, g, m, v, nvec, c) }
+
+func sgdBody(w, g, buf []float32, nvec int, c *sgdCoef) { sgdGo(w, g, buf, nvec, c) }

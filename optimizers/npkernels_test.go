@@ -225,3 +225,35 @@ func TestAdamKernelMatchesPortable(t *testing.T) {
 		}
 	}
 }
+
+func TestSGDKernelMatchesPortable(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no fast kernels on this machine or build")
+	}
+	for _, n := range kernelSizes {
+		for mask := range 16 {
+			c := sgdCoef{wd: 0.01, mom: 0.9, negLR: -0.05}
+			flag := func(bit int) uint32 {
+				if mask&bit != 0 {
+					return 0xffff
+				}
+				return 0
+			}
+			c.coupled, c.notFirst, c.nesterov = flag(1), flag(2), flag(4)
+			g, b0 := randVec(n, 1, 0.5), randVec(n, 2, 0.1)
+			run := func() (w, b []float32) {
+				w = randVec(n, 3, 0.2)
+				if mask&8 != 0 {
+					b = clone32(b0)
+				}
+				sgdStep(w, g, b, &c)
+				return w, b
+			}
+			wf, bf := run()
+			var ws, bs []float32
+			withPortable(func() { ws, bs = run() })
+			sameBits(t, "p", wf, ws)
+			sameBits(t, "buf", bf, bs)
+		}
+	}
+}
