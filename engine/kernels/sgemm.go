@@ -152,29 +152,55 @@ type gemmJob struct {
 	tiles  int // tiles along the split dimension
 }
 
-// planSplit chooses the dimension to split over t threads and returns the
-// number of parts to use.
+// planSplit chooses the dimension to split and the number of parts for t
+// threads. Parts are claimed dynamically, so more parts than threads
+// balance the load when a core is shared with other work; each extra part
+// costs one more packing of the operand it does not split, so it is taken
+// only when the estimate says it costs next to nothing.
 func (g *gemmJob) planSplit(t int) int {
 	mr, nr := g.kern.mr, g.kern.nr
 	tm, tn := (g.m+mr-1)/mr, (g.n+nr-1)/nr
-	// Estimated time of the slowest part, in units of packed elements:
-	// kernel work is rows*cols*k/16 (16 multiply-adds a cycle), and each part
-	// packs all of the operand along the dimension it does not split.
-	cost := func(tiles, parts, tileW, otherW int, dup int) float64 {
+	// Estimated cycles: 16 multiply-adds per cycle in the kernel, about half
+	// a cycle per packed element.
+	const packCost = 0.5
+	makespan := func(tiles, parts, tileW, otherW, dup int) float64 {
 		per := (tiles + parts - 1) / parts
-		return float64(per*tileW)*float64(otherW)*float64(g.k)/16 + float64(dup)*float64(g.k)
+		part := float64(per*tileW)*float64(otherW)*float64(g.k)/16 +
+			packCost*float64(g.k)*float64(dup+per*tileW)
+		return float64((parts+t-1)/t) * part
 	}
-	if tm < t && tn < t {
-		t = max(tm, tn)
+	type plan struct {
+		splitM      bool
+		tiles, part int
+		cost        float64
 	}
-	cm := cost(tm, min(t, tm), mr, tn*nr, g.n)
-	cn := cost(tn, min(t, tn), nr, tm*mr, g.m)
-	if cm <= cn {
-		g.splitM, g.tiles = true, tm
-		return min(t, tm)
+	var plans []plan
+	var buf [16]plan
+	plans = buf[:0]
+	for p := t; p <= 4*t; p += t {
+		if p <= tm || p == t {
+			pm := min(p, tm)
+			plans = append(plans, plan{true, tm, pm, makespan(tm, pm, mr, tn*nr, g.n)})
+		}
+		if p <= tn || p == t {
+			pn := min(p, tn)
+			plans = append(plans, plan{false, tn, pn, makespan(tn, pn, nr, tm*mr, g.m)})
+		}
 	}
-	g.splitM, g.tiles = false, tn
-	return min(t, tn)
+	best := plans[0]
+	for _, pl := range plans[1:] {
+		if pl.cost < best.cost {
+			best = pl
+		}
+	}
+	choice := best
+	for _, pl := range plans {
+		if pl.cost <= 1.05*best.cost && pl.part > choice.part {
+			choice = pl
+		}
+	}
+	g.splitM, g.tiles = choice.splitM, choice.tiles
+	return choice.part
 }
 
 func (g *gemmJob) part(p, t int) {

@@ -298,3 +298,19 @@ func TestPeakInfo(t *testing.T) {
 		t.Fatal("empty")
 	}
 }
+
+func TestPlanSplit(t *testing.T) {
+	for _, tc := range []gemmCase{
+		{transB: true, m: 128, n: 256, k: 784}, {m: 128, n: 784, k: 256}, {transA: true, m: 256, n: 784, k: 128},
+		{m: 1024, n: 1024, k: 1024}, {m: 64, n: 65536, k: 576},
+	} {
+		for _, th := range []int{2, 3} {
+			g := gemmJob{kern: active, m: tc.m, n: tc.n, k: tc.k}
+			p := g.planSplit(th)
+			t.Logf("%dx%dx%d threads=%d: splitM=%v parts=%d of %d tiles", tc.m, tc.n, tc.k, th, g.splitM, p, g.tiles)
+			if p < 1 || p > g.tiles {
+				t.Fatalf("bad plan")
+			}
+		}
+	}
+}
