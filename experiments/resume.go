@@ -159,9 +159,7 @@ func ReadStudy(out string) (*Study, error) {
 		return nil, fmt.Errorf("reading study: %w", err)
 	}
 	var s Study
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: expected the JSON study written by repro run: %v", path, err)
 	}
 	if s.Name == "" {
