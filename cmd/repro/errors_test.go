@@ -228,3 +228,39 @@ func TestExitCodesFromTheBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestDamagedRunFilesAreNotTrusted: a corrupt checkpoint or study.json is
+// reported with its file name and never resumed from or averaged in.
+func TestDamagedRunFilesAreNotTrusted(t *testing.T) {
+	data := writeFakeFashion(t, 300, 50)
+	out := t.TempDir()
+	args := []string{"run", "fashion-ablation", "--data-dir", data, "--out", out, "--train-limit", "100", "--test-limit", "50", "--epochs", "2", "--seeds", "1"}
+	if code, _, stderr := execRepro(t, args...); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	s, _ := experiments.ReadStudy(out)
+	spec := experiments.Expand(s)[1]
+	dir := experiments.RunDir(out, spec)
+	ckpt := filepath.Join(dir, experiments.CheckpointFile)
+	os.Remove(filepath.Join(dir, "metrics.json")) // so the run would resume from the checkpoint
+	os.WriteFile(ckpt, []byte("\x10\x00\x00\x00\x00\x00\x00\x00{not json}      "), 0o644)
+
+	code, _, stderr := execRepro(t, args...)
+	want := "repro: run " + spec.ID() + ": " + ckpt + ": safetensors: header is not a JSON object"
+	if code != 1 || !strings.HasPrefix(lastLine(stderr), want) || !strings.Contains(lastLine(stderr), "start over with --fresh") {
+		t.Fatalf("exit %d, %q\nwant exit 1 and a line starting %q", code, lastLine(stderr), want)
+	}
+	_, stdout, _ := execRepro(t, "status", "--from", out)
+	if !strings.Contains(stdout, "1 unreadable") || !strings.Contains(stdout, ckpt) {
+		t.Errorf("status of a damaged run:\n%s", stdout)
+	}
+	if code, _, stderr := execRepro(t, append(args, "--fresh")...); code != 0 {
+		t.Fatalf("--fresh after damage: exit %d\n%s", code, stderr)
+	}
+
+	os.WriteFile(filepath.Join(out, experiments.StudyFile), []byte("{"), 0o644)
+	code, _, stderr = execRepro(t, "status", "--from", out)
+	if code != 1 || !strings.Contains(lastLine(stderr), filepath.Join(out, experiments.StudyFile)+": expected the JSON study written by repro run") {
+		t.Errorf("status with a damaged study.json: exit %d, %q", code, lastLine(stderr))
+	}
+}
