@@ -49,7 +49,10 @@ type neuroPlastic struct {
 	// the update run as the fused kernels np2 and np3. Other modes share
 	// pass 1 and the final pass and keep the reference loops in between.
 	fast bool
-	acc  npAcc
+	// alphaFast: a hybrid base, parameterwise, without lr controller; pass
+	// 2 runs as np2 storing alpha.
+	alphaFast bool
+	acc       npAcc
 }
 
 func newNeuroPlastic(cfg Config, params []Param) *neuroPlastic {
@@ -57,6 +60,7 @@ func newNeuroPlastic(cfg Config, params []Param) *neuroPlastic {
 	o.full = o.pc.Mode != "ablation_grad_only"
 	o.fast = o.pc.HybridBase == "classic" && !o.pc.OrthogonalResidual && !o.pc.BoundedResidual &&
 		o.pc.Parameterwise && (!o.full || o.pc.LRControllerMode == "off") && cfg.WeightDecay == 0
+	o.alphaFast = o.pc.HybridBase != "classic" && o.pc.Parameterwise && (!o.full || o.pc.LRControllerMode == "off")
 	n := len(params)
 	classifierStart := max(n-2, 0)
 	body := classifierStart
@@ -82,6 +86,8 @@ func newNeuroPlastic(cfg Config, params []Param) *neuroPlastic {
 		switch {
 		case o.fast:
 			t.bins = make([]uint8, t.n)
+		case o.alphaFast:
+			t.bins, t.alpha = make([]uint8, t.n), make([]float32, t.n)
 		case o.full:
 			t.ag, t.alpha = make([]float32, t.n), make([]float32, t.n)
 		default:
@@ -249,7 +255,7 @@ func (o *neuroPlastic) signals(t *npTensor, gs float32) {
 	wa, wg, wm := float32(pc.ActivityWeight), float32(pc.GradientWeight), float32(pc.MemoryWeight)
 	lo, hi := float32(pc.MinAlpha), float32(pc.MaxAlpha)
 
-	if o.fast {
+	if o.fast || o.alphaFast {
 		o.signalsFast(t, gs, dg, dt, dm, memBuf)
 		return
 	}
@@ -419,7 +425,7 @@ func (o *neuroPlastic) update(t *npTensor) {
 	}
 	n := t.n
 	g, w, u := t.p.Grad[:n], t.p.Data[:n], t.upd[:n]
-	al, ag := t.alpha[:n], t.ag[:n]
+	al := t.alpha[:n]
 	wd := o.cfg.WeightDecay
 	wdf := float32(wd)
 	lrEff := o.cfg.LR * t.multiplier
@@ -541,6 +547,7 @@ func (o *neuroPlastic) update(t *npTensor) {
 		}
 	} else {
 		eps := float32(pc.Eps)
+		ag := t.ag[:n]
 		switch {
 		case pc.OrthogonalResidual:
 			d.orthActive++
@@ -646,7 +653,8 @@ func (o *neuroPlastic) update(t *npTensor) {
 
 // signalsFast is pass 2 of the fast modes: alpha per element, the update
 // a_g*g + (alpha-a_g)*g into t.upd (over the memory signal in mem, which
-// aliases it), and the alpha diagnostics.
+// aliases it) or, for the hybrid bases, alpha into t.alpha, and the alpha
+// diagnostics.
 func (o *neuroPlastic) signalsFast(t *npTensor, gs, dg, dt, dm float32, mem []float32) {
 	pc := &o.pc
 	d := &o.diag
@@ -658,12 +666,16 @@ func (o *neuroPlastic) signalsFast(t *npTensor, gs, dg, dt, dm float32, mem []fl
 		hScale: float32(float64(len(d.hist)) / (pc.MaxAlpha - pc.MinAlpha)),
 		tLo:    below32(d.nearLo + 1e-6), tHi: above32(d.nearHi - 1e-6),
 	}
+	out := t.upd
+	if o.alphaFast {
+		out, c.alphaOut = t.alpha, 0xffff
+	}
 	acc := &o.acc
 	acc.reset()
 	if o.full {
-		np2(t.p.Grad[:n], t.trace, mem, t.upd, t.bins, &c, acc)
+		np2(t.p.Grad[:n], t.trace, mem, out, t.bins, &c, acc)
 	} else {
-		np2(t.p.Grad[:n], nil, nil, t.upd, t.bins, &c, acc)
+		np2(t.p.Grad[:n], nil, nil, out, t.bins, &c, acc)
 	}
 	histogram(t.bins[:n], &d.hist)
 	t.signal, t.boundSq, t.rDotG, t.rSq = 0, 0, 0, 0

@@ -184,8 +184,12 @@ func np1Go(g, tr, m, v, mem []float32, nvec int, c *np1Coef, acc *npAcc) {
 // saturation thresholds as float32 (tLo the largest float32 <= the float64
 // threshold, tHi the smallest >=, so float32 comparisons agree with the
 // float64 ones).
+//
+// alphaOut (all ones or zero: the assembly's store mask) makes the kernel
+// store alpha instead of the update, for the hybrid bases.
 type np2Coef struct {
 	dg, dt, dm, wa, wg, wm, lo, hi, gs, hScale, tLo, tHi float32
+	alphaOut                                             uint32
 }
 
 // binOut marks an alpha outside [min_alpha, max_alpha] (or NaN): not
@@ -196,7 +200,7 @@ const binOut = 64
 // one tensor. With tr and mem (rule_based): a = clamp(|g|*dg),
 // af = clamp(wa*(tr*dt) + wg*|g|*dg + wm*(mem*dm)), alpha = a + gs*(af-a),
 // delta = (alpha-a)*g, u = a*g + delta. Without (grad-only): alpha = a,
-// u = a*g. bins gets each alpha's histogram bin (binOut outside the range).
+// u = a*g (alpha itself with alphaOut). bins gets each alpha's histogram bin (binOut outside the range).
 // Sums: 0 alpha, 1 alpha^2, 2 u^2, 3 delta^2; lane min and max of alpha;
 // counts of alpha <= tLo and >= tHi.
 func np2(g, tr, mem, u []float32, bins []uint8, c *np2Coef, acc *npAcc) {
@@ -247,6 +251,9 @@ func np2Elem(g, tr, mem, u []float32, bins []uint8, j int, c *np2Coef, s *lanes3
 		b = uint8(min(int32(float32(alpha-c.lo)*c.hScale), binOut-1))
 	}
 	bins[j] = b
+	if c.alphaOut != 0 {
+		u[j] = alpha
+	}
 }
 
 // np2Go is the portable body of np2 over nvec whole vectors.

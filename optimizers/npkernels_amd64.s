@@ -181,6 +181,8 @@ np1g_done:
 	VPBROADCASTD BX, Z17; \
 	MOVL $1, BX; \
 	VPBROADCASTD BX, Z16; \
+	MOVL 48(AX), BX; \
+	KMOVW BX, K5; \
 	VPXORD Z8, Z8, Z8; \
 	VPXORD Z9, Z9, Z9; \
 	VPXORD Z10, Z10, Z10; \
@@ -190,8 +192,9 @@ np1g_done:
 	VMOVDQU32 640(DX), Z14; \
 	VMOVDQU32 704(DX), Z15
 
-// NP2DIAG: alpha in Z3, u in Z5: sums, min, max, saturation counts, the
-// histogram bin stored at (R11).
+// NP2DIAG: alpha in Z3, u in Z5 (stored at (R10)): sums, min, max,
+// saturation counts, the histogram bin stored at (R11), and alpha over u
+// where K5 (alphaOut).
 #define NP2DIAG \
 	VADDPS     Z3, Z8, Z8; \
 	VMULPS     Z3, Z3, Z6; \
@@ -213,7 +216,8 @@ np1g_done:
 	KANDW      K3, K4, K3; \
 	VMOVDQA32  Z17, Z7; \
 	VMOVDQA32  Z6, K3, Z7; \
-	VPMOVDB    Z7, (R11)
+	VPMOVDB    Z7, (R11); \
+	VMOVUPS    Z3, K5, (R10)
 
 #define NP2STORE \
 	VMOVUPS   Z12, 512(DX); \

@@ -78,7 +78,12 @@ func TestKernelsMatchPortable(t *testing.T) {
 			v0[j] = abs32(v0[j])
 			tr0[j] = abs32(tr0[j])
 		}
-		for _, full := range []bool{true, false} {
+		for variant := range 4 {
+			full := variant&1 == 0
+			c2.alphaOut = 0
+			if variant&2 != 0 {
+				c2.alphaOut = 0xffff
+			}
 			type out struct {
 				tr, m, v, mem, u, p []float32
 				bins                []uint8
