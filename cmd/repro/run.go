@@ -147,7 +147,7 @@ func runExperiment(cmd *cobra.Command, v *viper.Viper, name string) error {
 		fmt.Fprintf(cmd.OutOrStdout(), "\nresults written to %s\n", out)
 	}
 	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted; every run keeps its last completed epoch. Resume with:\n  %s", hint)
+		return interruptedError{hint}
 	}
 	var se *experiments.SettingError
 	if errors.As(err, &se) {
@@ -155,6 +155,17 @@ func runExperiment(cmd *cobra.Command, v *viper.Viper, name string) error {
 	}
 	return err
 }
+
+// interruptedError ends a run stopped by SIGINT or SIGTERM. ExitCode is
+// the conventional status for a process stopped by Ctrl-C.
+type interruptedError struct{ resume string }
+
+func (e interruptedError) Error() string {
+	return "interrupted; every run keeps its last completed epoch. Resume with:\n  " + e.resume
+}
+
+// ExitCode is 130, as for a process stopped by SIGINT.
+func (e interruptedError) ExitCode() int { return 130 }
 
 // handleSignals turns the first signal on sigs into cancel (the runs stop
 // after their current step) and a second one into exit(130) at once. The
