@@ -10,6 +10,10 @@ func packA(dst, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int) {
 		r0 := i0 + s*mr
 		if trans {
 			// op(A)[i][p] = a[p*lda+i]: each p is a contiguous run of rows.
+			if rows == mr {
+				copyPanel(d, mr, a[p0*lda+r0:], lda, kc, mr)
+				continue
+			}
 			for p := 0; p < kc; p++ {
 				src := a[(p0+p)*lda+r0 : (p0+p)*lda+r0+rows]
 				dp := d[p*mr : p*mr+mr]
@@ -38,6 +42,10 @@ func packB(dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 		c0 := j0 + t*nr
 		if !trans {
 			// op(B)[p][j] = b[p*ldb+j]: contiguous runs of columns.
+			if cols == nr {
+				copyPanel(d, nr, b[p0*ldb+c0:], ldb, kc, nr)
+				continue
+			}
 			for p := 0; p < kc; p++ {
 				src := b[(p0+p)*ldb+c0 : (p0+p)*ldb+c0+cols]
 				dp := d[p*nr : p*nr+nr]
@@ -67,5 +75,12 @@ func gatherRowsGo(d []float32, ld int, src []float32, lds, rows, kc int) {
 		for p, v := range s {
 			di[p*ld] = v
 		}
+	}
+}
+
+// copyPanelGo is the portable copyPanel.
+func copyPanelGo(d []float32, ld int, src []float32, lds, rows, w int) {
+	for p := 0; p < rows; p++ {
+		copy(d[p*ld:p*ld+w], src[p*lds:p*lds+w])
 	}
 }

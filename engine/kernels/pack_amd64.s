@@ -114,3 +114,59 @@ loop4:
 done4:
 	VZEROUPPER
 	RET
+
+// func copyRows(src *float32, lds int, dst *float32, ldd int, rows int, w int)
+// Copies w floats from each of rows rows: dst[r*ldd+j] = src[r*lds+j].
+// Needs AVX.
+TEXT ·copyRows(SB), NOSPLIT, $0-48
+	MOVQ src+0(FP), SI
+	MOVQ lds+8(FP), AX
+	MOVQ dst+16(FP), DI
+	MOVQ ldd+24(FP), BX
+	MOVQ rows+32(FP), CX
+	MOVQ w+40(FP), DX
+	SHLQ $2, AX
+	SHLQ $2, BX
+	TESTQ CX, CX
+	JEQ copydone
+copyrow:
+	MOVQ DX, R8
+	XORQ R9, R9
+copy32:
+	CMPQ R8, $32
+	JLT copy8
+	VMOVUPS (SI)(R9*1), Y0
+	VMOVUPS 32(SI)(R9*1), Y1
+	VMOVUPS 64(SI)(R9*1), Y2
+	VMOVUPS 96(SI)(R9*1), Y3
+	VMOVUPS Y0, (DI)(R9*1)
+	VMOVUPS Y1, 32(DI)(R9*1)
+	VMOVUPS Y2, 64(DI)(R9*1)
+	VMOVUPS Y3, 96(DI)(R9*1)
+	ADDQ $128, R9
+	SUBQ $32, R8
+	JMP copy32
+copy8:
+	CMPQ R8, $8
+	JLT copy1
+	VMOVUPS (SI)(R9*1), Y0
+	VMOVUPS Y0, (DI)(R9*1)
+	ADDQ $32, R9
+	SUBQ $8, R8
+	JMP copy8
+copy1:
+	TESTQ R8, R8
+	JEQ copynext
+	MOVL (SI)(R9*1), R10
+	MOVL R10, (DI)(R9*1)
+	ADDQ $4, R9
+	DECQ R8
+	JMP copy1
+copynext:
+	ADDQ AX, SI
+	ADDQ BX, DI
+	DECQ CX
+	JNE copyrow
+copydone:
+	VZEROUPPER
+	RET

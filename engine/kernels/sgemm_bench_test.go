@@ -37,6 +37,11 @@ var benchShapes = []struct {
 	{"dW10x256", gemmCase{transA: true, m: 10, n: 256, k: 128, alpha: 1, beta: 1}},
 	// A conv layer as im2col: 256 channels, 3x3 over 128 channels, 16x16x32 positions.
 	{"conv", gemmCase{m: 256, n: 8192, k: 1152, alpha: 1}},
+	// Its gradients: dW = dY * col^T and dcol = W^T * dY, and a first layer
+	// (64 channels from 3, 32x32x16 positions).
+	{"convdW", gemmCase{transB: true, m: 256, n: 1152, k: 8192, alpha: 1}},
+	{"convdX", gemmCase{transA: true, m: 1152, n: 8192, k: 256, alpha: 1}},
+	{"conv1", gemmCase{m: 64, n: 16384, k: 27, alpha: 1}},
 }
 
 func BenchmarkSgemm(b *testing.B) {

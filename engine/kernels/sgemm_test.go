@@ -114,7 +114,7 @@ func (tc gemmCase) compare(t *testing.T, kern *microKernel, threads int, a []flo
 	}
 }
 
-var awkward = []int{1, 2, 7, 15, 16, 17, 31, 33, 63, 64, 65, 127, 255, 257}
+var awkward = []int{1, 2, 7, 8, 15, 16, 17, 24, 31, 33, 63, 64, 65, 127, 255, 257}
 
 func TestSgemmAgainstReference(t *testing.T) {
 	for _, kern := range kernelList {
