@@ -468,26 +468,25 @@ func (o *neuroPlastic) update(t *npTensor) {
 		trust := pc.ModulationTarget == "trust_ratio"
 		// H1: base update into u.
 		var baseSq, pnSq float64
-		for j := range g {
-			gj := g[j]
-			var base float32
-			if adamBase {
-				mj := bm[j]*b1f + c1f*gj
-				vj := bv[j]*b2f32 + c2f*gj*gj
-				bm[j], bv[j] = mj, vj
-				base = (mj / d1) / (sqrt32(vj/d2) + beps)
-			} else {
-				gw := gj
+		acc := &o.acc
+		acc.reset()
+		if adamBase {
+			hc := hybCoef{b1: b1f, c1: c1f, b2: b2f32, c2: c2f, d1: d1, d2: d2, beps: beps}
+			hybAdamBase(g, w, bm, bv, u, &hc, acc)
+			baseSq, pnSq = acc.sum(0), acc.sum(1)
+		} else {
+			for j := range g {
+				gw := g[j]
 				if wd > 0 {
-					gw = gj + wdf*w[j]
+					gw = gw + wdf*w[j]
 				}
-				base = bm[j]*b1f + gw
+				base := bm[j]*b1f + gw
 				bm[j] = base
-			}
-			u[j] = base
-			baseSq += float64(base) * float64(base)
-			if trust {
-				pnSq += float64(w[j]) * float64(w[j])
+				u[j] = base
+				baseSq += float64(base) * float64(base)
+				if trust {
+					pnSq += float64(w[j]) * float64(w[j])
+				}
 			}
 		}
 		k := pc.ModulationStrength * o.phaseGate() * b2f(t.inLayerScope)
@@ -496,41 +495,58 @@ func (o *neuroPlastic) update(t *npTensor) {
 		if trust {
 			tg = clamp32(float32(math.Sqrt(pnSq))/(float32(math.Sqrt(baseSq))+1e-12), 0.5, 1.5) - 1
 		}
-		momentumRef := pc.ModulationTarget == "momentum" && adamBase
-		delta := func(j int) float32 {
-			s := al[j] - 1
-			switch {
-			case trust:
-				return kf * ((s * tg) * u[j])
-			case momentumRef:
-				return kf * (s * (bm[j] / d1))
-			default: // gain, or momentum on sgd_momentum (ref == base)
-				return kf * (s * u[j])
-			}
-		}
+		// The plasticity delta, k*(alpha-1)*ref, over alpha (no longer
+		// needed) so the capped pass below reads it back.
 		c := float32(1)
 		if k != 0 {
 			var dSq float64
-			for j := range g {
-				x := delta(j)
-				dSq += float64(x) * float64(x)
+			switch {
+			case trust:
+				for j := range g {
+					x := kf * (((al[j] - 1) * tg) * u[j])
+					al[j] = x
+					dSq += float64(x) * float64(x)
+				}
+			case pc.ModulationTarget == "momentum" && adamBase:
+				for j := range g {
+					x := kf * ((al[j] - 1) * (bm[j] / d1))
+					al[j] = x
+					dSq += float64(x) * float64(x)
+				}
+			default: // gain, or momentum on sgd_momentum (ref == base)
+				for j := range g {
+					x := kf * ((al[j] - 1) * u[j])
+					al[j] = x
+					dSq += float64(x) * float64(x)
+				}
 			}
 			dn := float32(math.Sqrt(dSq))
 			limit := float32(pc.ModulationMaxRatio) * float32(math.Sqrt(baseSq))
 			if dn > limit {
 				c = limit / (dn + 1e-12)
 			}
-			for j := range g {
-				x := delta(j)
+		}
+		// Weight decay of the hybrid bases: sgd_momentum has it in its base,
+		// adamw decouples it.
+		wdAdam := adamBase && wd > 0
+		for j := range g {
+			var x float32
+			if k != 0 {
+				x = al[j]
 				if c != 1 {
 					x = x * c
 				}
-				finish(j, u[j]+x, x)
 			}
-		} else {
-			for j := range g {
-				finish(j, u[j], 0)
+			if wdAdam {
+				pj := w[j]
+				term := wdf * pj
+				wdSq += float64(term) * float64(term)
+				w[j] = pj + decay*pj
 			}
+			y := u[j] + x
+			u[j] = y
+			uSq += float64(y) * float64(y)
+			deltaSq += float64(x) * float64(x)
 		}
 		d.modParams += n
 		if k > 0 {

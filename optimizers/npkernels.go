@@ -344,3 +344,48 @@ func above32(x float64) float32 {
 	}
 	return f
 }
+
+// hybCoef are the adamw hybrid base's constants: beta1 and 1-beta1, beta2
+// and 1-beta2, the bias corrections and base_eps.
+type hybCoef struct {
+	b1, c1, b2, c2, d1, d2, beps float32
+}
+
+// hybAdamBase is the adamw hybrid base over one tensor:
+// bm = bm*b1 + c1*g, bv = bv*b2 + (c2*g)*g,
+// u = (bm/d1) / (sqrt(bv/d2) + beps). Sums: 0 u^2, 1 p^2.
+func hybAdamBase(g, w, bm, bv, u []float32, c *hybCoef, acc *npAcc) {
+	n := len(g)
+	w, bm, bv, u = w[:n], bm[:n], bv[:n], u[:n]
+	nvec := n / 16
+	if nvec > 0 {
+		hybAdamBody(g, w, bm, bv, u, nvec, c, acc)
+	}
+	var s lanes32
+	for j := nvec * 16; j < n; j++ {
+		hybAdamElem(g, w, bm, bv, u, j, c, &s, j%16)
+	}
+	s.flush(acc, 2)
+}
+
+func hybAdamElem(g, w, bm, bv, u []float32, j int, c *hybCoef, s *lanes32, l int) {
+	gj := g[j]
+	mj := float32(bm[j]*c.b1) + float32(c.c1*gj)
+	vj := float32(bv[j]*c.b2) + float32(float32(c.c2*gj)*gj)
+	bm[j], bv[j] = mj, vj
+	base := (mj / c.d1) / (sqrt32(vj/c.d2) + c.beps)
+	u[j] = base
+	s[0][l] += float32(base * base)
+	s[1][l] += float32(w[j] * w[j])
+}
+
+// hybAdamGo is the portable body of hybAdamBase over nvec whole vectors.
+func hybAdamGo(g, w, bm, bv, u []float32, nvec int, c *hybCoef, acc *npAcc) {
+	var s lanes32
+	for b := 0; b < nvec; b += npBlock {
+		for j := b * 16; j < min(b+npBlock, nvec)*16; j++ {
+			hybAdamElem(g, w, bm, bv, u, j, c, &s, j%16)
+		}
+		s.flush(acc, 2)
+	}
+}

@@ -98,3 +98,16 @@ func sgdBody(w, g, buf []float32, nvec int, c *sgdCoef) {
 	_ = buf[k]
 	sgdMomAVX512(&w[0], &g[0], &buf[0], nvec, c)
 }
+
+//go:noescape
+func hybAdamAVX512(grad, w, bm, bv, u *float32, nvec int, c *hybCoef, acc *npAcc)
+
+func hybAdamBody(g, w, bm, bv, u []float32, nvec int, c *hybCoef, acc *npAcc) {
+	if !useAVX512 {
+		hybAdamGo(g, w, bm, bv, u, nvec, c, acc)
+		return
+	}
+	k := nvec*16 - 1
+	_, _, _, _, _ = g[k], w[k], bm[k], bv[k], u[k]
+	hybAdamAVX512(&g[0], &w[0], &bm[0], &bv[0], &u[0], nvec, c, acc)
+}

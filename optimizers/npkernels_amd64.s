@@ -494,3 +494,65 @@ sgdm_loop:
 sgdm_done:
 	VZEROUPPER
 	RET
+
+// func hybAdamAVX512(grad, w, bm, bv, u *float32, nvec int, c *hybCoef, acc *npAcc)
+TEXT ·hybAdamAVX512(SB), NOSPLIT, $0-64
+	MOVQ grad+0(FP), SI
+	MOVQ w+8(FP), DI
+	MOVQ bm+16(FP), R8
+	MOVQ bv+24(FP), R9
+	MOVQ u+32(FP), R10
+	MOVQ nvec+40(FP), CX
+	MOVQ c+48(FP), AX
+	MOVQ acc+56(FP), DX
+	VBROADCASTSS 0(AX), Z31  // b1
+	VBROADCASTSS 4(AX), Z30  // c1
+	VBROADCASTSS 8(AX), Z29  // b2
+	VBROADCASTSS 12(AX), Z28 // c2
+	VBROADCASTSS 16(AX), Z27 // d1
+	VBROADCASTSS 20(AX), Z26 // d2
+	VBROADCASTSS 24(AX), Z25 // beps
+	VPXORD Z20, Z20, Z20     // sum u^2
+	VPXORD Z21, Z21, Z21     // sum p^2
+
+hyb_block:
+	TESTQ CX, CX
+	JZ    hyb_done
+	BLOCK
+
+hyb_loop:
+	VMOVUPS (SI), Z2         // g
+	VMULPS  (R8), Z31, Z3    // bm*b1
+	VMULPS  Z2, Z30, Z4      // c1*g
+	VADDPS  Z4, Z3, Z3       // bm
+	VMOVUPS Z3, (R8)
+	VMULPS  (R9), Z29, Z4    // bv*b2
+	VMULPS  Z2, Z28, Z5      // c2*g
+	VMULPS  Z2, Z5, Z5       // (c2*g)*g
+	VADDPS  Z5, Z4, Z4       // bv
+	VMOVUPS Z4, (R9)
+	VDIVPS  Z27, Z3, Z3      // bm/d1
+	VDIVPS  Z26, Z4, Z4      // bv/d2
+	VSQRTPS Z4, Z4
+	VADDPS  Z25, Z4, Z4
+	VDIVPS  Z4, Z3, Z3       // base
+	VMOVUPS Z3, (R10)
+	VMULPS  Z3, Z3, Z5
+	VADDPS  Z5, Z20, Z20
+	VMOVUPS (DI), Z6
+	VMULPS  Z6, Z6, Z6
+	VADDPS  Z6, Z21, Z21
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	ADDQ    $64, R8
+	ADDQ    $64, R9
+	ADDQ    $64, R10
+	DECQ    BX
+	JNZ     hyb_loop
+	FLUSH(Z20, Y20, 0)
+	FLUSH(Z21, Y21, 128)
+	JMP   hyb_block
+
+hyb_done:
+	VZEROUPPER
+	RET

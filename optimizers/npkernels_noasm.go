@@ -18,3 +18,7 @@ func np3Body(p, u []float32, nvec int, c *np3Coef, acc *npAcc) { np3Go(p, u, nve
 func adamBody(w, g, m, v []float32, nvec int, c *adamCoef) { adamGo(w, g, m, v, nvec, c) }
 
 func sgdBody(w, g, buf []float32, nvec int, c *sgdCoef) { sgdGo(w, g, buf, nvec, c) }
+
+func hybAdamBody(g, w, bm, bv, u []float32, nvec int, c *hybCoef, acc *npAcc) {
+	hybAdamGo(g, w, bm, bv, u, nvec, c, acc)
+}

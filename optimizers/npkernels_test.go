@@ -262,3 +262,30 @@ func TestSGDKernelMatchesPortable(t *testing.T) {
 		}
 	}
 }
+
+func TestHybridKernelMatchesPortable(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no fast kernels on this machine or build")
+	}
+	c := hybCoef{b1: 0.9, c1: 0.1, b2: 0.999, c2: 0.001, d1: 0.19, d2: 0.002, beps: 1e-8}
+	for _, n := range kernelSizes {
+		g, w, bm0, bv0 := randVec(n, 1, 0.5), randVec(n, 2, 0.2), randVec(n, 3, 0.1), randVec(n, 4, 0.01)
+		for j := range bv0 {
+			bv0[j] = abs32(bv0[j])
+		}
+		run := func() (bm, bv, u []float32, acc npAcc) {
+			bm, bv, u = clone32(bm0), clone32(bv0), make([]float32, n)
+			acc.reset()
+			hybAdamBase(g, w, bm, bv, u, &c, &acc)
+			return
+		}
+		bmf, bvf, uf, af := run()
+		var bms, bvs, us []float32
+		var as npAcc
+		withPortable(func() { bms, bvs, us, as = run() })
+		sameBits(t, "bm", bmf, bms)
+		sameBits(t, "bv", bvf, bvs)
+		sameBits(t, "u", uf, us)
+		sameAcc(t, "hybrid base", &af, &as)
+	}
+}
