@@ -496,58 +496,34 @@ func (o *neuroPlastic) update(t *npTensor) {
 			tg = clamp32(float32(math.Sqrt(pnSq))/(float32(math.Sqrt(baseSq))+1e-12), 0.5, 1.5) - 1
 		}
 		// The plasticity delta, k*(alpha-1)*ref, over alpha (no longer
-		// needed) so the capped pass below reads it back.
-		c := float32(1)
+		// needed), then capped and added to the base.
+		fc := hybFinCoef{}
 		if k != 0 {
-			var dSq float64
+			dc := hybDeltaCoef{kf: kf, t: 1, dv: 1}
+			ref := u
 			switch {
 			case trust:
-				for j := range g {
-					x := kf * (((al[j] - 1) * tg) * u[j])
-					al[j] = x
-					dSq += float64(x) * float64(x)
-				}
+				dc.t = tg
 			case pc.ModulationTarget == "momentum" && adamBase:
-				for j := range g {
-					x := kf * ((al[j] - 1) * (bm[j] / d1))
-					al[j] = x
-					dSq += float64(x) * float64(x)
-				}
-			default: // gain, or momentum on sgd_momentum (ref == base)
-				for j := range g {
-					x := kf * ((al[j] - 1) * u[j])
-					al[j] = x
-					dSq += float64(x) * float64(x)
-				}
+				ref, dc.dv = bm, d1
 			}
-			dn := float32(math.Sqrt(dSq))
+			acc.reset()
+			hybDelta(al, ref, &dc, acc)
+			dn := float32(math.Sqrt(acc.sum(0)))
 			limit := float32(pc.ModulationMaxRatio) * float32(math.Sqrt(baseSq))
+			fc.cs = 1
 			if dn > limit {
-				c = limit / (dn + 1e-12)
+				fc.cs = limit / (dn + 1e-12)
 			}
 		}
 		// Weight decay of the hybrid bases: sgd_momentum has it in its base,
 		// adamw decouples it.
-		wdAdam := adamBase && wd > 0
-		for j := range g {
-			var x float32
-			if k != 0 {
-				x = al[j]
-				if c != 1 {
-					x = x * c
-				}
-			}
-			if wdAdam {
-				pj := w[j]
-				term := wdf * pj
-				wdSq += float64(term) * float64(term)
-				w[j] = pj + decay*pj
-			}
-			y := u[j] + x
-			u[j] = y
-			uSq += float64(y) * float64(y)
-			deltaSq += float64(x) * float64(x)
+		if adamBase && wd > 0 {
+			fc.wdf, fc.decay, fc.wdMask = wdf, decay, 0xffff
 		}
+		acc.reset()
+		hybFinish(u, al, w, &fc, acc)
+		uSq, deltaSq, wdSq = acc.sum(0), acc.sum(1), acc.sum(2)
 		d.modParams += n
 		if k > 0 {
 			d.modActive += n

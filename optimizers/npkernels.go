@@ -389,3 +389,89 @@ func hybAdamGo(g, w, bm, bv, u []float32, nvec int, c *hybCoef, acc *npAcc) {
 		s.flush(acc, 2)
 	}
 }
+
+// hybDeltaCoef: delta = kf * (((alpha-1)*t) * (ref/dv)), with t the trust
+// factor (1 otherwise) and dv the momentum bias correction (1 otherwise).
+type hybDeltaCoef struct {
+	kf, t, dv float32
+}
+
+// hybDelta overwrites al (alpha) with the hybrid plasticity delta. Sum 0
+// is delta^2.
+func hybDelta(al, ref []float32, c *hybDeltaCoef, acc *npAcc) {
+	n := len(al)
+	ref = ref[:n]
+	nvec := n / 16
+	if nvec > 0 {
+		hybDeltaBody(al, ref, nvec, c, acc)
+	}
+	var s lanes32
+	for j := nvec * 16; j < n; j++ {
+		hybDeltaElem(al, ref, j, c, &s, j%16)
+	}
+	s.flush(acc, 1)
+}
+
+func hybDeltaElem(al, ref []float32, j int, c *hybDeltaCoef, s *lanes32, l int) {
+	x := c.kf * float32(float32(float32(al[j]-1)*c.t)*float32(ref[j]/c.dv))
+	al[j] = x
+	s[0][l] += float32(x * x)
+}
+
+func hybDeltaGo(al, ref []float32, nvec int, c *hybDeltaCoef, acc *npAcc) {
+	var s lanes32
+	for b := 0; b < nvec; b += npBlock {
+		for j := b * 16; j < min(b+npBlock, nvec)*16; j++ {
+			hybDeltaElem(al, ref, j, c, &s, j%16)
+		}
+		s.flush(acc, 1)
+	}
+}
+
+// hybFinCoef: the delta's cap scale cs (0 without modulation), and the
+// adamw base's decoupled decay (wdMask all ones or zero, the assembly's
+// lane mask; decay = -lr_eff*wd).
+type hybFinCoef struct {
+	cs, wdf, decay float32
+	wdMask         uint32
+}
+
+// hybFinish finishes the hybrid update: x = delta*cs; with wdMask the
+// parameter decays, p += decay*p; u += x. Sums: 0 u^2, 1 x^2, 2 (wdf*p)^2.
+func hybFinish(u, al, w []float32, c *hybFinCoef, acc *npAcc) {
+	n := len(u)
+	al, w = al[:n], w[:n]
+	nvec := n / 16
+	if nvec > 0 {
+		hybFinishBody(u, al, w, nvec, c, acc)
+	}
+	var s lanes32
+	for j := nvec * 16; j < n; j++ {
+		hybFinishElem(u, al, w, j, c, &s, j%16)
+	}
+	s.flush(acc, 3)
+}
+
+func hybFinishElem(u, al, w []float32, j int, c *hybFinCoef, s *lanes32, l int) {
+	x := al[j] * c.cs
+	if c.wdMask != 0 {
+		pj := w[j]
+		term := float32(c.wdf * pj)
+		s[2][l] += float32(term * term)
+		w[j] = pj + float32(c.decay*pj)
+	}
+	y := u[j] + x
+	u[j] = y
+	s[0][l] += float32(y * y)
+	s[1][l] += float32(x * x)
+}
+
+func hybFinishGo(u, al, w []float32, nvec int, c *hybFinCoef, acc *npAcc) {
+	var s lanes32
+	for b := 0; b < nvec; b += npBlock {
+		for j := b * 16; j < min(b+npBlock, nvec)*16; j++ {
+			hybFinishElem(u, al, w, j, c, &s, j%16)
+		}
+		s.flush(acc, 3)
+	}
+}

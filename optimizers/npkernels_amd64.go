@@ -111,3 +111,29 @@ func hybAdamBody(g, w, bm, bv, u []float32, nvec int, c *hybCoef, acc *npAcc) {
 	_, _, _, _, _ = g[k], w[k], bm[k], bv[k], u[k]
 	hybAdamAVX512(&g[0], &w[0], &bm[0], &bv[0], &u[0], nvec, c, acc)
 }
+
+//go:noescape
+func hybDeltaAVX512(al, ref *float32, nvec int, c *hybDeltaCoef, acc *npAcc)
+
+//go:noescape
+func hybFinishAVX512(u, al, w *float32, nvec int, c *hybFinCoef, acc *npAcc)
+
+func hybDeltaBody(al, ref []float32, nvec int, c *hybDeltaCoef, acc *npAcc) {
+	if !useAVX512 {
+		hybDeltaGo(al, ref, nvec, c, acc)
+		return
+	}
+	k := nvec*16 - 1
+	_, _ = al[k], ref[k]
+	hybDeltaAVX512(&al[0], &ref[0], nvec, c, acc)
+}
+
+func hybFinishBody(u, al, w []float32, nvec int, c *hybFinCoef, acc *npAcc) {
+	if !useAVX512 {
+		hybFinishGo(u, al, w, nvec, c, acc)
+		return
+	}
+	k := nvec*16 - 1
+	_, _, _ = u[k], al[k], w[k]
+	hybFinishAVX512(&u[0], &al[0], &w[0], nvec, c, acc)
+}

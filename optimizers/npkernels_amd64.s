@@ -556,3 +556,95 @@ hyb_loop:
 hyb_done:
 	VZEROUPPER
 	RET
+
+// func hybDeltaAVX512(al, ref *float32, nvec int, c *hybDeltaCoef, acc *npAcc)
+TEXT ·hybDeltaAVX512(SB), NOSPLIT, $0-40
+	MOVQ al+0(FP), SI
+	MOVQ ref+8(FP), DI
+	MOVQ nvec+16(FP), CX
+	MOVQ c+24(FP), AX
+	MOVQ acc+32(FP), DX
+	VBROADCASTSS 0(AX), Z31  // kf
+	VBROADCASTSS 4(AX), Z30  // t
+	VBROADCASTSS 8(AX), Z29  // dv
+	MOVL $0x3f800000, BX
+	VPBROADCASTD BX, Z28     // 1
+	VPXORD Z20, Z20, Z20
+
+hybd_block:
+	TESTQ CX, CX
+	JZ    hybd_done
+	BLOCK
+
+hybd_loop:
+	VMOVUPS (SI), Z2
+	VSUBPS  Z28, Z2, Z2      // alpha-1
+	VMULPS  Z30, Z2, Z2      // *t
+	VMOVUPS (DI), Z3
+	VDIVPS  Z29, Z3, Z3      // ref/dv
+	VMULPS  Z3, Z2, Z2
+	VMULPS  Z2, Z31, Z2      // kf*(...)
+	VMOVUPS Z2, (SI)
+	VMULPS  Z2, Z2, Z3
+	VADDPS  Z3, Z20, Z20
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	DECQ    BX
+	JNZ     hybd_loop
+	FLUSH(Z20, Y20, 0)
+	JMP   hybd_block
+
+hybd_done:
+	VZEROUPPER
+	RET
+
+// func hybFinishAVX512(u, al, w *float32, nvec int, c *hybFinCoef, acc *npAcc)
+TEXT ·hybFinishAVX512(SB), NOSPLIT, $0-48
+	MOVQ u+0(FP), SI
+	MOVQ al+8(FP), R8
+	MOVQ w+16(FP), DI
+	MOVQ nvec+24(FP), CX
+	MOVQ c+32(FP), AX
+	MOVQ acc+40(FP), DX
+	VBROADCASTSS 0(AX), Z31  // cs
+	VBROADCASTSS 4(AX), Z30  // wdf
+	VBROADCASTSS 8(AX), Z29  // decay
+	MOVL 12(AX), BX
+	KMOVW BX, K1             // decoupled decay lanes
+	VPXORD Z20, Z20, Z20     // u^2
+	VPXORD Z21, Z21, Z21     // x^2
+	VPXORD Z22, Z22, Z22     // (wdf*p)^2
+
+hybf_block:
+	TESTQ CX, CX
+	JZ    hybf_done
+	BLOCK
+
+hybf_loop:
+	VMULPS  (R8), Z31, Z2    // x = delta*cs
+	VMOVUPS (DI), Z3         // p
+	VMULPS  Z3, Z30, Z4      // term
+	VMULPS  Z4, Z4, Z4
+	VADDPS  Z4, Z22, K1, Z22
+	VMULPS  Z3, Z29, Z5      // decay*p
+	VADDPS  Z5, Z3, K1, Z3
+	VMOVUPS Z3, (DI)
+	VADDPS  (SI), Z2, Z6     // y = u + x
+	VMOVUPS Z6, (SI)
+	VMULPS  Z6, Z6, Z6
+	VADDPS  Z6, Z20, Z20
+	VMULPS  Z2, Z2, Z2
+	VADDPS  Z2, Z21, Z21
+	ADDQ    $64, SI
+	ADDQ    $64, R8
+	ADDQ    $64, DI
+	DECQ    BX
+	JNZ     hybf_loop
+	FLUSH(Z20, Y20, 0)
+	FLUSH(Z21, Y21, 128)
+	FLUSH(Z22, Y22, 256)
+	JMP   hybf_block
+
+hybf_done:
+	VZEROUPPER
+	RET

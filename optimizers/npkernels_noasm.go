@@ -22,3 +22,11 @@ func sgdBody(w, g, buf []float32, nvec int, c *sgdCoef) { sgdGo(w, g, buf, nvec,
 func hybAdamBody(g, w, bm, bv, u []float32, nvec int, c *hybCoef, acc *npAcc) {
 	hybAdamGo(g, w, bm, bv, u, nvec, c, acc)
 }
+
+func hybDeltaBody(al, ref []float32, nvec int, c *hybDeltaCoef, acc *npAcc) {
+	hybDeltaGo(al, ref, nvec, c, acc)
+}
+
+func hybFinishBody(u, al, w []float32, nvec int, c *hybFinCoef, acc *npAcc) {
+	hybFinishGo(u, al, w, nvec, c, acc)
+}

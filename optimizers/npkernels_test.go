@@ -289,3 +289,33 @@ func TestHybridKernelMatchesPortable(t *testing.T) {
 		sameAcc(t, "hybrid base", &af, &as)
 	}
 }
+
+func TestHybridDeltaFinishMatchPortable(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no fast kernels on this machine or build")
+	}
+	for _, n := range kernelSizes {
+		for _, dc := range []hybDeltaCoef{{0.15, 1, 1}, {0.15, -0.3, 1}, {0.1, 1, 0.19}} {
+			for _, fc := range []hybFinCoef{{}, {cs: 0.7}, {cs: 1, wdf: 0.01, decay: -1e-3, wdMask: 0xffff}} {
+				al0, ref, u0 := randVec(n, 1, 2), randVec(n, 2, 0.3), randVec(n, 3, 0.3)
+				run := func() (al, u, w []float32, a1, a2 npAcc) {
+					al, u, w = clone32(al0), clone32(u0), randVec(n, 4, 0.2)
+					a1.reset()
+					a2.reset()
+					hybDelta(al, ref, &dc, &a1)
+					hybFinish(u, al, w, &fc, &a2)
+					return
+				}
+				alf, uf, wf, a1f, a2f := run()
+				var als, us, ws []float32
+				var a1s, a2s npAcc
+				withPortable(func() { als, us, ws, a1s, a2s = run() })
+				sameBits(t, "delta", alf, als)
+				sameBits(t, "u", uf, us)
+				sameBits(t, "p", wf, ws)
+				sameAcc(t, "delta", &a1f, &a1s)
+				sameAcc(t, "finish", &a2f, &a2s)
+			}
+		}
+	}
+}
