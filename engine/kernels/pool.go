@@ -28,7 +28,9 @@ func Threads() int { return int(threads.Load()) }
 // Parallel calls f over [0,n) split into at most Threads() contiguous,
 // non-empty ranges [lo,hi), running them on the worker pool and the calling
 // goroutine, and returns when all are done. f must give the same per-index
-// results whatever the split. n <= 0 does nothing.
+// results whatever the split. n <= 0 does nothing. Parallel itself does not
+// allocate, but a closure f that captures variables may be allocated by the
+// caller; hoist it out of hot loops.
 func Parallel(n int, f func(lo, hi int)) {
 	if n <= 0 {
 		return
