@@ -13,7 +13,7 @@ type adamCoef struct {
 // adamStep is one Adam/AdamW step over a tensor:
 // p *= decay; g' = g + wd*p (coupled); m += w1*(g'-m); v = v*b2 + (c2*g')*g';
 // p += (negStep*m) / (sqrt(v)/bc2s + eps). The fast body handles whole
-// 16-element vectors and agrees bit for bit with adamElem.
+// 16-element vectors and agrees bit for bit with adamRange.
 func adamStep(w, g, m, v []float32, c *adamCoef) {
 	n := len(w)
 	g, m, v = g[:n], m[:n], v[:n]
@@ -21,27 +21,25 @@ func adamStep(w, g, m, v []float32, c *adamCoef) {
 	if nvec > 0 {
 		adamBody(w, g, m, v, nvec, c)
 	}
-	for j := nvec * 16; j < n; j++ {
-		adamElem(w, g, m, v, j, c)
-	}
+	adamRange(w, g, m, v, nvec*16, n, c)
 }
 
-func adamElem(w, g, m, v []float32, j int, c *adamCoef) {
-	wj := w[j] * c.decay
-	gj := g[j]
-	if c.coupled != 0 {
-		gj = gj + float32(c.wd*wj)
+func adamRange(w, g, m, v []float32, from, to int, c *adamCoef) {
+	for j := from; j < to; j++ {
+		wj := w[j] * c.decay
+		gj := g[j]
+		if c.coupled != 0 {
+			gj = gj + float32(c.wd*wj)
+		}
+		mj := m[j] + float32(c.w1*(gj-m[j]))
+		vj := float32(v[j]*c.b2) + float32(float32(c.c2*gj)*gj)
+		m[j], v[j] = mj, vj
+		denom := sqrt32(vj)/c.bc2s + c.eps
+		w[j] = wj + float32(c.negStep*mj)/denom
 	}
-	mj := m[j] + float32(c.w1*(gj-m[j]))
-	vj := float32(v[j]*c.b2) + float32(float32(c.c2*gj)*gj)
-	m[j], v[j] = mj, vj
-	denom := sqrt32(vj)/c.bc2s + c.eps
-	w[j] = wj + float32(c.negStep*mj)/denom
 }
 
 // adamGo is the portable body of adamStep over nvec whole vectors.
 func adamGo(w, g, m, v []float32, nvec int, c *adamCoef) {
-	for j := range nvec * 16 {
-		adamElem(w, g, m, v, j, c)
-	}
+	adamRange(w, g, m, v, 0, nvec*16, c)
 }

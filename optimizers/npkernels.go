@@ -144,26 +144,27 @@ func np1(g, tr, m, v, mem []float32, c *np1Coef, acc *npAcc) {
 		np1Body(g, tr, m, v, mem, nvec, c, acc)
 	}
 	var s lanes32
-	for j := nvec * 16; j < n; j++ {
-		np1Elem(g, tr, m, v, mem, j, c, &s, j%16)
-	}
+	np1Range(g, tr, m, v, mem, nvec*16, n, c, &s)
 	s.flush(acc, 4)
 }
 
-func np1Elem(g, tr, m, v, mem []float32, j int, c *np1Coef, s *lanes32, l int) {
-	gj := g[j]
-	a := abs32(gj)
-	tj := float32(c.trD*tr[j]) + float32(c.trC*a)
-	mj := float32(m[j]*c.mD) + float32(c.mC*gj)
-	vj := float32(v[j]*c.vD) + float32(float32(c.vC*gj)*gj)
-	tr[j], m[j], v[j] = tj, mj, vj
-	s[0][l] += a
-	s[1][l] += float32(gj * gj)
-	if mem != nil {
-		x := abs32(mj) / (sqrt32(vj) + c.eps)
-		mem[j] = x
-		s[2][l] += tj
-		s[3][l] += x
+func np1Range(g, tr, m, v, mem []float32, from, to int, c *np1Coef, s *lanes32) {
+	for j := from; j < to; j++ {
+		l := j % 16
+		gj := g[j]
+		a := abs32(gj)
+		tj := float32(c.trD*tr[j]) + float32(c.trC*a)
+		mj := float32(m[j]*c.mD) + float32(c.mC*gj)
+		vj := float32(v[j]*c.vD) + float32(float32(c.vC*gj)*gj)
+		tr[j], m[j], v[j] = tj, mj, vj
+		s[0][l] += a
+		s[1][l] += float32(gj * gj)
+		if mem != nil {
+			x := abs32(mj) / (sqrt32(vj) + c.eps)
+			mem[j] = x
+			s[2][l] += tj
+			s[3][l] += x
+		}
 	}
 }
 
@@ -171,9 +172,7 @@ func np1Elem(g, tr, m, v, mem []float32, j int, c *np1Coef, s *lanes32, l int) {
 func np1Go(g, tr, m, v, mem []float32, nvec int, c *np1Coef, acc *npAcc) {
 	var s lanes32
 	for b := 0; b < nvec; b += npBlock {
-		for j := b * 16; j < min(b+npBlock, nvec)*16; j++ {
-			np1Elem(g, tr, m, v, mem, j, c, &s, j%16)
-		}
+		np1Range(g, tr, m, v, mem, b*16, min(b+npBlock, nvec)*16, c, &s)
 		s.flush(acc, 4)
 	}
 }
@@ -214,45 +213,46 @@ func np2(g, tr, mem, u []float32, bins []uint8, c *np2Coef, acc *npAcc) {
 		np2Body(g, tr, mem, u, bins, nvec, c, acc)
 	}
 	var s lanes32
-	for j := nvec * 16; j < n; j++ {
-		np2Elem(g, tr, mem, u, bins, j, c, &s, acc, j%16)
-	}
+	np2Range(g, tr, mem, u, bins, nvec*16, n, c, &s, acc)
 	s.flush(acc, 4)
 }
 
-func np2Elem(g, tr, mem, u []float32, bins []uint8, j int, c *np2Coef, s *lanes32, acc *npAcc, l int) {
-	gj := g[j]
-	gsig := float32(abs32(gj) * c.dg)
-	a := clampRule(gsig, c.lo, c.hi)
-	alpha := a
-	if mem != nil {
-		f := float32(float32(c.wa*float32(tr[j]*c.dt))+float32(c.wg*gsig)) + float32(c.wm*float32(mem[j]*c.dm))
-		af := clampRule(f, c.lo, c.hi)
-		alpha = a + float32(c.gs*(af-a))
-		delta := float32((alpha - a) * gj)
-		u[j] = float32(a*gj) + delta
-		s[3][l] += float32(delta * delta)
-	} else {
-		u[j] = a * gj
-	}
-	s[0][l] += alpha
-	s[1][l] += float32(alpha * alpha)
-	s[2][l] += float32(u[j] * u[j])
-	acc.mn[l] = minRule(alpha, acc.mn[l])
-	acc.mx[l] = maxRule(alpha, acc.mx[l])
-	if alpha <= c.tLo {
-		acc.cLo[l]++
-	}
-	if alpha >= c.tHi {
-		acc.cHi[l]++
-	}
-	b := uint8(binOut)
-	if alpha >= c.lo && alpha <= c.hi {
-		b = uint8(min(int32(float32(alpha-c.lo)*c.hScale), binOut-1))
-	}
-	bins[j] = b
-	if c.alphaOut != 0 {
-		u[j] = alpha
+func np2Range(g, tr, mem, u []float32, bins []uint8, from, to int, c *np2Coef, s *lanes32, acc *npAcc) {
+	for j := from; j < to; j++ {
+		l := j % 16
+		gj := g[j]
+		gsig := float32(abs32(gj) * c.dg)
+		a := clampRule(gsig, c.lo, c.hi)
+		alpha := a
+		if mem != nil {
+			f := float32(float32(c.wa*float32(tr[j]*c.dt))+float32(c.wg*gsig)) + float32(c.wm*float32(mem[j]*c.dm))
+			af := clampRule(f, c.lo, c.hi)
+			alpha = a + float32(c.gs*(af-a))
+			delta := float32((alpha - a) * gj)
+			u[j] = float32(a*gj) + delta
+			s[3][l] += float32(delta * delta)
+		} else {
+			u[j] = a * gj
+		}
+		s[0][l] += alpha
+		s[1][l] += float32(alpha * alpha)
+		s[2][l] += float32(u[j] * u[j])
+		acc.mn[l] = minRule(alpha, acc.mn[l])
+		acc.mx[l] = maxRule(alpha, acc.mx[l])
+		if alpha <= c.tLo {
+			acc.cLo[l]++
+		}
+		if alpha >= c.tHi {
+			acc.cHi[l]++
+		}
+		b := uint8(binOut)
+		if alpha >= c.lo && alpha <= c.hi {
+			b = uint8(min(int32(float32(alpha-c.lo)*c.hScale), binOut-1))
+		}
+		bins[j] = b
+		if c.alphaOut != 0 {
+			u[j] = alpha
+		}
 	}
 }
 
@@ -260,9 +260,7 @@ func np2Elem(g, tr, mem, u []float32, bins []uint8, j int, c *np2Coef, s *lanes3
 func np2Go(g, tr, mem, u []float32, bins []uint8, nvec int, c *np2Coef, acc *npAcc) {
 	var s lanes32
 	for b := 0; b < nvec; b += npBlock {
-		for j := b * 16; j < min(b+npBlock, nvec)*16; j++ {
-			np2Elem(g, tr, mem, u, bins, j, c, &s, acc, j%16)
-		}
+		np2Range(g, tr, mem, u, bins, b*16, min(b+npBlock, nvec)*16, c, &s, acc)
 		s.flush(acc, 4)
 	}
 }
@@ -304,26 +302,25 @@ func np3(p, u []float32, c *np3Coef, acc *npAcc) {
 		np3Body(p, u, nvec, c, acc)
 	}
 	var s lanes32
-	for j := nvec * 16; j < n; j++ {
-		np3Elem(p, u, j, c, &s, j%16)
-	}
+	np3Range(p, u, nvec*16, n, c, &s)
 	s.flush(acc, 1)
 }
 
-func np3Elem(p, u []float32, j int, c *np3Coef, s *lanes32, l int) {
-	pj := p[j]
-	s[0][l] += float32(pj * pj)
-	x := float32(float32(u[j]*c.s1) * c.gain)
-	p[j] = pj + float32(c.neg*x)
+func np3Range(p, u []float32, from, to int, c *np3Coef, s *lanes32) {
+	for j := from; j < to; j++ {
+		l := j % 16
+		pj := p[j]
+		s[0][l] += float32(pj * pj)
+		x := float32(float32(u[j]*c.s1) * c.gain)
+		p[j] = pj + float32(c.neg*x)
+	}
 }
 
 // np3Go is the portable body of np3 over nvec whole vectors.
 func np3Go(p, u []float32, nvec int, c *np3Coef, acc *npAcc) {
 	var s lanes32
 	for b := 0; b < nvec; b += npBlock {
-		for j := b * 16; j < min(b+npBlock, nvec)*16; j++ {
-			np3Elem(p, u, j, c, &s, j%16)
-		}
+		np3Range(p, u, b*16, min(b+npBlock, nvec)*16, c, &s)
 		s.flush(acc, 1)
 	}
 }
@@ -362,30 +359,29 @@ func hybAdamBase(g, w, bm, bv, u []float32, c *hybCoef, acc *npAcc) {
 		hybAdamBody(g, w, bm, bv, u, nvec, c, acc)
 	}
 	var s lanes32
-	for j := nvec * 16; j < n; j++ {
-		hybAdamElem(g, w, bm, bv, u, j, c, &s, j%16)
-	}
+	hybAdamRange(g, w, bm, bv, u, nvec*16, n, c, &s)
 	s.flush(acc, 2)
 }
 
-func hybAdamElem(g, w, bm, bv, u []float32, j int, c *hybCoef, s *lanes32, l int) {
-	gj := g[j]
-	mj := float32(bm[j]*c.b1) + float32(c.c1*gj)
-	vj := float32(bv[j]*c.b2) + float32(float32(c.c2*gj)*gj)
-	bm[j], bv[j] = mj, vj
-	base := (mj / c.d1) / (sqrt32(vj/c.d2) + c.beps)
-	u[j] = base
-	s[0][l] += float32(base * base)
-	s[1][l] += float32(w[j] * w[j])
+func hybAdamRange(g, w, bm, bv, u []float32, from, to int, c *hybCoef, s *lanes32) {
+	for j := from; j < to; j++ {
+		l := j % 16
+		gj := g[j]
+		mj := float32(bm[j]*c.b1) + float32(c.c1*gj)
+		vj := float32(bv[j]*c.b2) + float32(float32(c.c2*gj)*gj)
+		bm[j], bv[j] = mj, vj
+		base := (mj / c.d1) / (sqrt32(vj/c.d2) + c.beps)
+		u[j] = base
+		s[0][l] += float32(base * base)
+		s[1][l] += float32(w[j] * w[j])
+	}
 }
 
 // hybAdamGo is the portable body of hybAdamBase over nvec whole vectors.
 func hybAdamGo(g, w, bm, bv, u []float32, nvec int, c *hybCoef, acc *npAcc) {
 	var s lanes32
 	for b := 0; b < nvec; b += npBlock {
-		for j := b * 16; j < min(b+npBlock, nvec)*16; j++ {
-			hybAdamElem(g, w, bm, bv, u, j, c, &s, j%16)
-		}
+		hybAdamRange(g, w, bm, bv, u, b*16, min(b+npBlock, nvec)*16, c, &s)
 		s.flush(acc, 2)
 	}
 }
@@ -406,24 +402,23 @@ func hybDelta(al, ref []float32, c *hybDeltaCoef, acc *npAcc) {
 		hybDeltaBody(al, ref, nvec, c, acc)
 	}
 	var s lanes32
-	for j := nvec * 16; j < n; j++ {
-		hybDeltaElem(al, ref, j, c, &s, j%16)
-	}
+	hybDeltaRange(al, ref, nvec*16, n, c, &s)
 	s.flush(acc, 1)
 }
 
-func hybDeltaElem(al, ref []float32, j int, c *hybDeltaCoef, s *lanes32, l int) {
-	x := c.kf * float32(float32(float32(al[j]-1)*c.t)*float32(ref[j]/c.dv))
-	al[j] = x
-	s[0][l] += float32(x * x)
+func hybDeltaRange(al, ref []float32, from, to int, c *hybDeltaCoef, s *lanes32) {
+	for j := from; j < to; j++ {
+		l := j % 16
+		x := c.kf * float32(float32(float32(al[j]-1)*c.t)*float32(ref[j]/c.dv))
+		al[j] = x
+		s[0][l] += float32(x * x)
+	}
 }
 
 func hybDeltaGo(al, ref []float32, nvec int, c *hybDeltaCoef, acc *npAcc) {
 	var s lanes32
 	for b := 0; b < nvec; b += npBlock {
-		for j := b * 16; j < min(b+npBlock, nvec)*16; j++ {
-			hybDeltaElem(al, ref, j, c, &s, j%16)
-		}
+		hybDeltaRange(al, ref, b*16, min(b+npBlock, nvec)*16, c, &s)
 		s.flush(acc, 1)
 	}
 }
@@ -446,32 +441,31 @@ func hybFinish(u, al, w []float32, c *hybFinCoef, acc *npAcc) {
 		hybFinishBody(u, al, w, nvec, c, acc)
 	}
 	var s lanes32
-	for j := nvec * 16; j < n; j++ {
-		hybFinishElem(u, al, w, j, c, &s, j%16)
-	}
+	hybFinishRange(u, al, w, nvec*16, n, c, &s)
 	s.flush(acc, 3)
 }
 
-func hybFinishElem(u, al, w []float32, j int, c *hybFinCoef, s *lanes32, l int) {
-	x := al[j] * c.cs
-	if c.wdMask != 0 {
-		pj := w[j]
-		term := float32(c.wdf * pj)
-		s[2][l] += float32(term * term)
-		w[j] = pj + float32(c.decay*pj)
+func hybFinishRange(u, al, w []float32, from, to int, c *hybFinCoef, s *lanes32) {
+	for j := from; j < to; j++ {
+		l := j % 16
+		x := al[j] * c.cs
+		if c.wdMask != 0 {
+			pj := w[j]
+			term := float32(c.wdf * pj)
+			s[2][l] += float32(term * term)
+			w[j] = pj + float32(c.decay*pj)
+		}
+		y := u[j] + x
+		u[j] = y
+		s[0][l] += float32(y * y)
+		s[1][l] += float32(x * x)
 	}
-	y := u[j] + x
-	u[j] = y
-	s[0][l] += float32(y * y)
-	s[1][l] += float32(x * x)
 }
 
 func hybFinishGo(u, al, w []float32, nvec int, c *hybFinCoef, acc *npAcc) {
 	var s lanes32
 	for b := 0; b < nvec; b += npBlock {
-		for j := b * 16; j < min(b+npBlock, nvec)*16; j++ {
-			hybFinishElem(u, al, w, j, c, &s, j%16)
-		}
+		hybFinishRange(u, al, w, b*16, min(b+npBlock, nvec)*16, c, &s)
 		s.flush(acc, 3)
 	}
 }
