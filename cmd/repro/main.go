@@ -93,11 +93,16 @@ func bindViper(cmd *cobra.Command) (*viper.Viper, error) {
 	return v, nil
 }
 
-// exitCode maps an error to the process exit status: 2 for usage errors, 1 otherwise.
+// exitCode maps an error to the process exit status: 2 for usage errors,
+// the error's own code when it carries one (130 after an interrupt), 1 otherwise.
 func exitCode(err error) int {
 	var u usageError
 	if errors.As(err, &u) {
 		return 2
+	}
+	var c interface{ ExitCode() int }
+	if errors.As(err, &c) {
+		return c.ExitCode()
 	}
 	return 1
 }
