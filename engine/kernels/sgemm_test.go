@@ -318,3 +318,46 @@ func TestPlanSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmSplitInvariant forces every split of small awkward products (the
+// thread threshold would keep them on one thread) and checks the bits never
+// change: edge tiles and band boundaries must not matter.
+func TestSgemmSplitInvariant(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, kern := range kernelList[:len(kernelList)-1] {
+		for range 60 {
+			tc := gemmCase{transA: r.IntN(2) == 1, transB: r.IntN(2) == 1,
+				m: awkward[r.IntN(len(awkward))], n: awkward[r.IntN(len(awkward))], k: 1 + r.IntN(600),
+				alpha: 0.75, beta: float32(r.IntN(2)), pad: r.IntN(2) * 3}
+			a, lda, b, ldb, c0, ldc := tc.operands(6)
+			var first []float32
+			for _, splitM := range []bool{true, false} {
+				for parts := 1; parts <= 5; parts++ {
+					c := append([]float32(nil), c0...)
+					kn := kern
+					if kn.narrow != nil && tc.n <= kn.narrow.nr {
+						kn = kn.narrow
+					}
+					g := gemmJob{kern: kn, transA: tc.transA, transB: tc.transB, m: tc.m, n: tc.n, k: tc.k,
+						alpha: tc.alpha, beta: tc.beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, splitM: splitM}
+					g.tiles = (tc.m + kn.mr - 1) / kn.mr
+					if !splitM {
+						g.tiles = (tc.n + kn.nr - 1) / kn.nr
+					}
+					for p := 0; p < parts; p++ {
+						g.part(p, parts)
+					}
+					if first == nil {
+						first = c
+						continue
+					}
+					for i := range c {
+						if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
+							t.Fatalf("%s %v: splitM=%v parts=%d differs at %d", kern.name, tc, splitM, parts, i)
+						}
+					}
+				}
+			}
+		}
+	}
+}
