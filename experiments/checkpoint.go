@@ -337,24 +337,12 @@ func writeFileSynced(path string, write func(io.Writer) error) error {
 		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := results.SyncDir(dir); err != nil {
 		return fmt.Errorf("writing %s: syncing its directory: %w", path, err)
 	}
 	return nil
 }
 
-// syncDir makes a rename inside dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
 
 // hookWriter calls hook once, after the first `after` bytes.
 type hookWriter struct {

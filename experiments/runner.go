@@ -39,32 +39,10 @@ type SettingError struct{ Err error }
 func (e *SettingError) Error() string { return e.Err.Error() }
 func (e *SettingError) Unwrap() error { return e.Err }
 
-// DefaultDataDir is where a dataset is looked for when no directory is given.
-func DefaultDataDir(dataset string) string {
-	switch dataset {
-	case "fashion-mnist":
-		return datasets.DefaultFashionMNISTDir
-	default:
-		return filepath.Join("data", dataset)
-	}
-}
-
-// LoadData loads a study's dataset, applying its train and test limits.
+// LoadData loads a study's dataset from dir (or the dataset's standard
+// location when dir is empty), applying its train and test limits.
 func LoadData(s *Study, dir string) (train, test *datasets.Dataset, err error) {
-	if dir == "" {
-		dir = DefaultDataDir(s.Dataset)
-	}
-	switch s.Dataset {
-	case "fashion-mnist":
-		train, test, err = datasets.LoadFashionMNIST(dir)
-	case "mnist":
-		train, test, err = datasets.LoadMNIST(dir)
-	case "cifar10":
-		train, test, err = datasets.LoadCIFAR10(dir)
-	default:
-		err = fmt.Errorf("unknown dataset %q", s.Dataset)
-	}
-	if err != nil {
+	if train, test, err = datasets.Load(s.Dataset, dir); err != nil {
 		return nil, nil, err
 	}
 	if s.TrainLimit > 0 && s.TrainLimit < train.N {
@@ -336,36 +314,6 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, append(b, '\n'))
+	return results.WriteFileAtomic(path, append(b, '\n'))
 }
 
-// WriteFileAtomic replaces path with data so that a crash leaves either the
-// old file or the new one, never a torn one.
-func WriteFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
-}

@@ -118,34 +118,54 @@ func (s *Summary) WriteFiles(dir string) error {
 	return nil
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory and a rename, creating the directory when needed.
+// WriteFileAtomic replaces path with data so that a crash leaves either the
+// old file or the new one, never a torn one: a temporary file in the same
+// directory (created when needed), written, synced, renamed over path, and
+// the directory synced so the rename itself survives a power loss.
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating directory for %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	name := tmp.Name()
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
 	}
-	if werr == nil {
-		werr = os.Chmod(name, 0o644)
+	if err == nil {
+		err = f.Sync()
 	}
-	if werr == nil {
-		werr = os.Rename(name, path)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if werr != nil {
-		os.Remove(name)
-		return fmt.Errorf("writing %s: %w", path, werr)
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		err = SyncDir(dir)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// SyncDir makes the renames inside dir durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // IsStudyDir reports whether dir holds a study: a runs/ directory or a
