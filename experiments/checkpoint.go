@@ -343,7 +343,6 @@ func writeFileSynced(path string, write func(io.Writer) error) error {
 	return nil
 }
 
-
 // hookWriter calls hook once, after the first `after` bytes.
 type hookWriter struct {
 	w     io.Writer

@@ -316,4 +316,3 @@ func writeJSON(path string, v any) error {
 	}
 	return results.WriteFileAtomic(path, append(b, '\n'))
 }
-
