@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/repro-np/repro/experiments"
+	"github.com/repro-np/repro/plots"
 	"github.com/repro-np/repro/results"
 )
 
@@ -49,6 +50,7 @@ after each epoch, and writes:
   <out>/runs/<run>/metrics.json   one record per epoch for each run
   <out>/summary.json              per-run results, per-variant mean/std/CI, comparisons
   <out>/summary.csv, summary.md   the same tables as CSV and Markdown
+  <out>/figures/                 the study's figures (PNG and SVG)
 
 Every run is checkpointed at the end of each epoch (runs/<run>/checkpoint.safetensors,
 loadable with safetensors.torch.load_file). Running the same command again on the
@@ -143,8 +145,18 @@ func runExperiment(cmd *cobra.Command, v *viper.Viper, name string) error {
 	res, err := experiments.Run(ctx, s, opts)
 	if res != nil && res.Summary != nil {
 		fmt.Fprintln(cmd.OutOrStdout())
-		results.PrintTables(cmd.OutOrStdout(), res.Summary)
-		fmt.Fprintf(cmd.OutOrStdout(), "\nresults written to %s\n", out)
+		if perr := results.PrintTables(cmd.OutOrStdout(), res.Summary); perr != nil && err == nil {
+			err = perr
+		}
+		if err == nil {
+			figDir := filepath.Join(out, "figures")
+			files, ferr := plots.WriteAll(out, figDir, res.Runs, res.Summary)
+			if ferr != nil {
+				return fmt.Errorf("writing figures: %w", ferr)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "\n%d figure files in %s\n", len(files), figDir)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "results written to %s\n", out)
 	}
 	if errors.Is(err, context.Canceled) {
 		return interruptedError{hint}
