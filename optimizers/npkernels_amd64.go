@@ -4,9 +4,29 @@ package optimizers
 
 import "golang.org/x/sys/cpu"
 
-// useAVX512 selects the AVX-512 kernel bodies (npkernels_amd64.s); tests
-// switch it off to compare against the portable bodies.
-var useAVX512 = cpu.X86.HasAVX512F
+// Kernel instruction sets, in increasing order.
+const (
+	isaGo = iota
+	isaAVX2
+	isaAVX512
+)
+
+// bestISA is the best kernel set this CPU runs: AVX-512 for every kernel,
+// AVX2 for the NeuroPlastic passes np1, np2 and np3 (the rest then use
+// the portable bodies).
+var bestISA = func() int {
+	switch {
+	case cpu.X86.HasAVX512F:
+		return isaAVX512
+	case cpu.X86.HasAVX2:
+		return isaAVX2
+	}
+	return isaGo
+}()
+
+// kernelISA selects the kernel bodies (npkernels_amd64.s); tests lower it
+// to compare every set against the portable bodies.
+var kernelISA = bestISA
 
 //go:noescape
 func np1FullAVX512(grad, tr, m, v, mem *float32, nvec int, c *np1Coef, acc *npAcc)
@@ -26,50 +46,81 @@ func np3AVX512(p, u *float32, nvec int, c *np3Coef, acc *npAcc)
 // The bodies need every slice to hold at least nvec*16 elements.
 
 func np1Body(g, tr, m, v, mem []float32, nvec int, c *np1Coef, acc *npAcc) {
-	if !useAVX512 {
+	if kernelISA == isaGo {
 		np1Go(g, tr, m, v, mem, nvec, c, acc)
 		return
 	}
 	k := nvec*16 - 1
 	_, _, _, _ = g[k], tr[k], m[k], v[k]
-	if mem != nil {
+	switch {
+	case mem != nil && kernelISA == isaAVX512:
 		_ = mem[k]
 		np1FullAVX512(&g[0], &tr[0], &m[0], &v[0], &mem[0], nvec, c, acc)
-	} else {
+	case mem != nil:
+		_ = mem[k]
+		np1FullAVX2(&g[0], &tr[0], &m[0], &v[0], &mem[0], nvec, c, acc)
+	case kernelISA == isaAVX512:
 		np1GradAVX512(&g[0], &tr[0], &m[0], &v[0], nvec, c, acc)
+	default:
+		np1GradAVX2(&g[0], &tr[0], &m[0], &v[0], nvec, c, acc)
 	}
 }
 
 func np2Body(g, tr, mem, u []float32, bins []uint8, nvec int, c *np2Coef, acc *npAcc) {
-	if !useAVX512 {
+	if kernelISA == isaGo {
 		np2Go(g, tr, mem, u, bins, nvec, c, acc)
 		return
 	}
 	k := nvec*16 - 1
 	_, _, _ = g[k], u[k], bins[k]
-	if mem != nil {
+	switch {
+	case mem != nil && kernelISA == isaAVX512:
 		_, _ = tr[k], mem[k]
 		np2FullAVX512(&g[0], &tr[0], &mem[0], &u[0], &bins[0], nvec, c, acc)
-	} else {
+	case mem != nil:
+		_, _ = tr[k], mem[k]
+		np2FullAVX2(&g[0], &tr[0], &mem[0], &u[0], &bins[0], nvec, c, acc)
+	case kernelISA == isaAVX512:
 		np2GradAVX512(&g[0], &u[0], &bins[0], nvec, c, acc)
+	default:
+		np2GradAVX2(&g[0], &u[0], &bins[0], nvec, c, acc)
 	}
 }
 
 func np3Body(p, u []float32, nvec int, c *np3Coef, acc *npAcc) {
-	if !useAVX512 {
+	if kernelISA == isaGo {
 		np3Go(p, u, nvec, c, acc)
 		return
 	}
 	k := nvec*16 - 1
 	_, _ = p[k], u[k]
-	np3AVX512(&p[0], &u[0], nvec, c, acc)
+	if kernelISA == isaAVX512 {
+		np3AVX512(&p[0], &u[0], nvec, c, acc)
+	} else {
+		np3AVX2(&p[0], &u[0], nvec, c, acc)
+	}
 }
+
+//go:noescape
+func np1FullAVX2(grad, tr, m, v, mem *float32, nvec int, c *np1Coef, acc *npAcc)
+
+//go:noescape
+func np1GradAVX2(grad, tr, m, v *float32, nvec int, c *np1Coef, acc *npAcc)
+
+//go:noescape
+func np2FullAVX2(grad, tr, mem, u *float32, bins *uint8, nvec int, c *np2Coef, acc *npAcc)
+
+//go:noescape
+func np2GradAVX2(grad, u *float32, bins *uint8, nvec int, c *np2Coef, acc *npAcc)
+
+//go:noescape
+func np3AVX2(p, u *float32, nvec int, c *np3Coef, acc *npAcc)
 
 //go:noescape
 func adamAVX512(w, grad, m, v *float32, nvec int, c *adamCoef)
 
 func adamBody(w, g, m, v []float32, nvec int, c *adamCoef) {
-	if !useAVX512 {
+	if kernelISA != isaAVX512 {
 		adamGo(w, g, m, v, nvec, c)
 		return
 	}
@@ -85,7 +136,7 @@ func sgdAVX512(w, grad *float32, nvec int, c *sgdCoef)
 func sgdMomAVX512(w, grad, buf *float32, nvec int, c *sgdCoef)
 
 func sgdBody(w, g, buf []float32, nvec int, c *sgdCoef) {
-	if !useAVX512 {
+	if kernelISA != isaAVX512 {
 		sgdGo(w, g, buf, nvec, c)
 		return
 	}
@@ -103,7 +154,7 @@ func sgdBody(w, g, buf []float32, nvec int, c *sgdCoef) {
 func hybAdamAVX512(grad, w, bm, bv, u *float32, nvec int, c *hybCoef, acc *npAcc)
 
 func hybAdamBody(g, w, bm, bv, u []float32, nvec int, c *hybCoef, acc *npAcc) {
-	if !useAVX512 {
+	if kernelISA != isaAVX512 {
 		hybAdamGo(g, w, bm, bv, u, nvec, c, acc)
 		return
 	}
@@ -119,7 +170,7 @@ func hybDeltaAVX512(al, ref *float32, nvec int, c *hybDeltaCoef, acc *npAcc)
 func hybFinishAVX512(u, al, w *float32, nvec int, c *hybFinCoef, acc *npAcc)
 
 func hybDeltaBody(al, ref []float32, nvec int, c *hybDeltaCoef, acc *npAcc) {
-	if !useAVX512 {
+	if kernelISA != isaAVX512 {
 		hybDeltaGo(al, ref, nvec, c, acc)
 		return
 	}
@@ -129,7 +180,7 @@ func hybDeltaBody(al, ref []float32, nvec int, c *hybDeltaCoef, acc *npAcc) {
 }
 
 func hybFinishBody(u, al, w []float32, nvec int, c *hybFinCoef, acc *npAcc) {
-	if !useAVX512 {
+	if kernelISA != isaAVX512 {
 		hybFinishGo(u, al, w, nvec, c, acc)
 		return
 	}

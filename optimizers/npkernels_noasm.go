@@ -2,8 +2,16 @@
 
 package optimizers
 
-// useAVX512 is always false without the assembly bodies.
-var useAVX512 = false
+// Without the assembly bodies only the portable kernels exist.
+const (
+	isaGo = iota
+	isaAVX2
+	isaAVX512
+)
+
+const bestISA = isaGo
+
+var kernelISA = isaGo
 
 func np1Body(g, tr, m, v, mem []float32, nvec int, c *np1Coef, acc *npAcc) {
 	np1Go(g, tr, m, v, mem, nvec, c, acc)

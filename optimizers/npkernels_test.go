@@ -53,18 +53,30 @@ func sameAcc(t *testing.T, what string, a, b *npAcc) {
 
 func clone32(x []float32) []float32 { return append([]float32(nil), x...) }
 
-// withPortable runs f with the portable kernel bodies.
-func withPortable(f func()) {
-	saved := useAVX512
-	useAVX512 = false
-	defer func() { useAVX512 = saved }()
+// withISA runs f with the kernel bodies of the given set.
+func withISA(isa int, f func()) {
+	saved := kernelISA
+	kernelISA = isa
+	defer func() { kernelISA = saved }()
 	f()
+}
+
+// withPortable runs f with the portable kernel bodies.
+func withPortable(f func()) { withISA(isaGo, f) }
+
+// fastISAs are the fast kernel sets this machine runs.
+func fastISAs() []int {
+	var out []int
+	for isa := isaAVX2; isa <= bestISA; isa++ {
+		out = append(out, isa)
+	}
+	return out
 }
 
 // TestKernelsMatchPortable: the fast kernel bodies agree bit for bit with
 // the portable ones, outputs and lane sums, at every size.
 func TestKernelsMatchPortable(t *testing.T) {
-	if !useAVX512 {
+	if bestISA == isaGo {
 		t.Skip("no fast kernels on this machine or build")
 	}
 	c1 := np1Coef{0.95, 0.05, 0.9, 0.1, 0.99, 0.01, 1e-8}
@@ -105,38 +117,41 @@ func TestKernelsMatchPortable(t *testing.T) {
 				np3(o.p, o.u, &c3, &o.a3)
 				return o
 			}
-			fast := run()
-			var slow out
-			withPortable(func() { slow = run() })
-			for _, c := range []struct {
-				name string
-				a, b []float32
-			}{{"trace", fast.tr, slow.tr}, {"m", fast.m, slow.m}, {"v", fast.v, slow.v},
-				{"mem", fast.mem, slow.mem}, {"u", fast.u, slow.u}, {"p", fast.p, slow.p}} {
-				sameBits(t, c.name, c.a, c.b)
-			}
-			for j := range fast.bins {
-				if fast.bins[j] != slow.bins[j] {
-					t.Fatalf("n=%d full=%v: bin[%d] fast %d, portable %d", n, full, j, fast.bins[j], slow.bins[j])
+			for _, isa := range fastISAs() {
+				var fast out
+				withISA(isa, func() { fast = run() })
+				var slow out
+				withPortable(func() { slow = run() })
+				for _, c := range []struct {
+					name string
+					a, b []float32
+				}{{"trace", fast.tr, slow.tr}, {"m", fast.m, slow.m}, {"v", fast.v, slow.v},
+					{"mem", fast.mem, slow.mem}, {"u", fast.u, slow.u}, {"p", fast.p, slow.p}} {
+					sameBits(t, c.name, c.a, c.b)
 				}
-			}
-			if n >= 1024 {
-				lo, hi := fast.a2.counts()
-				var out, in int
-				for _, b := range fast.bins {
-					if b == binOut {
-						out++
-					} else {
-						in++
+				for j := range fast.bins {
+					if fast.bins[j] != slow.bins[j] {
+						t.Fatalf("n=%d full=%v: bin[%d] fast %d, portable %d", n, full, j, fast.bins[j], slow.bins[j])
 					}
 				}
-				if lo == 0 || hi == 0 || in == 0 || (full && out == 0) {
-					t.Fatalf("n=%d full=%v: test data too tame: %d near min, %d near max, %d in range, %d outside", n, full, lo, hi, in, out)
+				if n >= 1024 {
+					lo, hi := fast.a2.counts()
+					var out, in int
+					for _, b := range fast.bins {
+						if b == binOut {
+							out++
+						} else {
+							in++
+						}
+					}
+					if lo == 0 || hi == 0 || in == 0 || (full && out == 0) {
+						t.Fatalf("n=%d full=%v: test data too tame: %d near min, %d near max, %d in range, %d outside", n, full, lo, hi, in, out)
+					}
 				}
+				sameAcc(t, "pass 1", &fast.a1, &slow.a1)
+				sameAcc(t, "pass 2", &fast.a2, &slow.a2)
+				sameAcc(t, "pass 3", &fast.a3, &slow.a3)
 			}
-			sameAcc(t, "pass 1", &fast.a1, &slow.a1)
-			sameAcc(t, "pass 2", &fast.a2, &slow.a2)
-			sameAcc(t, "pass 3", &fast.a3, &slow.a3)
 		}
 	}
 }
@@ -163,7 +178,7 @@ func TestKernelSums(t *testing.T) {
 // portable kernel bodies give bitwise-identical parameters, state and
 // diagnostics, for every test configuration.
 func TestStepMatchesPortable(t *testing.T) {
-	if !useAVX512 {
+	if bestISA == isaGo {
 		t.Skip("no fast kernels on this machine or build")
 	}
 	shapes := [][]int{{24, 49}, {24}, {16, 24}, {16}, {10, 16}, {10}}
@@ -183,28 +198,33 @@ func TestStepMatchesPortable(t *testing.T) {
 			}
 			return ps, opt.State(), opt.Diagnostics()
 		}
-		pf, sf, df := run()
-		var ps []Param
-		var ss State
-		var ds map[string]float64
-		withPortable(func() { ps, ss, ds = run() })
-		for i := range pf {
-			sameBits(t, name+" "+pf[i].Name, pf[i].Data, ps[i].Data)
-		}
-		for i := range sf.Tensors {
-			sameBits(t, name+" "+sf.Tensors[i].Name, sf.Tensors[i].Data, ss.Tensors[i].Data)
-		}
-		for k, v := range df {
-			if math.Float64bits(v) != math.Float64bits(ds[k]) && !(math.IsNaN(v) && math.IsNaN(ds[k])) {
-				t.Errorf("%s: diagnostic %s: fast %v, portable %v", name, k, v, ds[k])
+		for _, isa := range fastISAs() {
+			var pf []Param
+			var sf State
+			var df map[string]float64
+			withISA(isa, func() { pf, sf, df = run() })
+			var ps []Param
+			var ss State
+			var ds map[string]float64
+			withPortable(func() { ps, ss, ds = run() })
+			for i := range pf {
+				sameBits(t, name+" "+pf[i].Name, pf[i].Data, ps[i].Data)
+			}
+			for i := range sf.Tensors {
+				sameBits(t, name+" "+sf.Tensors[i].Name, sf.Tensors[i].Data, ss.Tensors[i].Data)
+			}
+			for k, v := range df {
+				if math.Float64bits(v) != math.Float64bits(ds[k]) && !(math.IsNaN(v) && math.IsNaN(ds[k])) {
+					t.Errorf("%s: diagnostic %s: fast %v, portable %v", name, k, v, ds[k])
+				}
 			}
 		}
 	}
 }
 
 func TestAdamKernelMatchesPortable(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("no fast kernels on this machine or build")
+	if bestISA < isaAVX512 {
+		t.Skip("no AVX-512 kernels on this machine or build")
 	}
 	for _, n := range kernelSizes {
 		for _, c := range []adamCoef{
@@ -232,8 +252,8 @@ func TestAdamKernelMatchesPortable(t *testing.T) {
 }
 
 func TestSGDKernelMatchesPortable(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("no fast kernels on this machine or build")
+	if bestISA < isaAVX512 {
+		t.Skip("no AVX-512 kernels on this machine or build")
 	}
 	for _, n := range kernelSizes {
 		for mask := range 16 {
@@ -264,8 +284,8 @@ func TestSGDKernelMatchesPortable(t *testing.T) {
 }
 
 func TestHybridKernelMatchesPortable(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("no fast kernels on this machine or build")
+	if bestISA < isaAVX512 {
+		t.Skip("no AVX-512 kernels on this machine or build")
 	}
 	c := hybCoef{b1: 0.9, c1: 0.1, b2: 0.999, c2: 0.001, d1: 0.19, d2: 0.002, beps: 1e-8}
 	for _, n := range kernelSizes {
@@ -291,8 +311,8 @@ func TestHybridKernelMatchesPortable(t *testing.T) {
 }
 
 func TestHybridDeltaFinishMatchPortable(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("no fast kernels on this machine or build")
+	if bestISA < isaAVX512 {
+		t.Skip("no AVX-512 kernels on this machine or build")
 	}
 	for _, n := range kernelSizes {
 		for _, dc := range []hybDeltaCoef{{0.15, 1, 1}, {0.15, -0.3, 1}, {0.1, 1, 0.19}} {
@@ -316,6 +336,22 @@ func TestHybridDeltaFinishMatchPortable(t *testing.T) {
 				sameAcc(t, "delta", &a1f, &a1s)
 				sameAcc(t, "finish", &a2f, &a2s)
 			}
+		}
+	}
+}
+
+// BenchmarkKernelSets runs the two study configurations on every kernel
+// set this machine has, portable included.
+func BenchmarkKernelSets(b *testing.B) {
+	names := []string{"go", "avx2", "avx512"}
+	for isa := isaGo; isa <= bestISA; isa++ {
+		for _, c := range []struct {
+			name string
+			cfg  Config
+		}{{"np-grad-only", Baseline()}, {"np-full", LockedFull()}} {
+			b.Run(names[isa]+"/"+c.name, func(b *testing.B) {
+				withISA(isa, func() { benchOptimizer(b, c.cfg) })
+			})
 		}
 	}
 }
