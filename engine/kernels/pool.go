@@ -96,10 +96,14 @@ func ensureWorkers(n int) {
 }
 
 // spinFor is how long an idle worker keeps looking for a posted batch
-// before it blocks on wakeCh. Waking a blocked goroutine on another core
-// costs tens of microseconds on a virtual machine, which would dominate the
-// small products of a training step that come back to back.
-const spinFor = 50 * time.Microsecond
+// before it blocks on wakeCh (and how long a caller spins for the last
+// parts). Waking a blocked goroutine on another core costs tens of
+// microseconds on a virtual machine, which would dominate the small
+// products of a training step that come back to back; but spinning takes
+// the core from other processes, which costs more when the machine is
+// oversubscribed (measured: 200us spins lost a quarter of the throughput
+// under load, 0-20us were alike).
+const spinFor = 20 * time.Microsecond
 
 var (
 	posted   atomic.Pointer[batch] // latest batch, for spinning workers
