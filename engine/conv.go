@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
+
+	"github.com/repro-np/repro/engine/kernels"
 )
 
 // Convolution runs as im2col + sgemm. The batch is cut into chunks of
@@ -48,30 +50,49 @@ func newConvGeom(x, w *Tensor, stride, pad int) convGeom {
 	return g
 }
 
-// convScratch holds the column and gathered-output buffers of one conv call.
-// Calls take one from a free list and give it back, so a training step
-// allocates nothing in steady state, and runs executing side by side each
-// use their own. (A sync.Pool would drop them at every garbage collection.)
-type convScratch struct{ col, yt []float32 }
+// convScratch holds the buffers of one conv call and the parallel jobs
+// over them. Calls take one from a free list and give it back, so a training
+// step allocates nothing in steady state (the job functions are method
+// values bound once, not closures made per call), and runs executing side by
+// side each use their own. (A sync.Pool would drop them at every garbage
+// collection.)
+type convScratch struct {
+	col, yt []float32
+
+	// Arguments of the jobs below.
+	g      convGeom
+	x, dst []float32 // im2col source / col2im, scatter, gather destination
+	n0, nb int
+	vec    []float32 // bias or bias gradient
+
+	im2colJob, col2imJob, scatterJob, gatherJob, biasJob, biasGradJob func(lo, hi int)
+}
 
 var convScratchFree struct {
 	sync.Mutex
 	list []*convScratch
 }
 
-func getConvScratch() *convScratch {
+func getConvScratch(g *convGeom) *convScratch {
 	convScratchFree.Lock()
-	defer convScratchFree.Unlock()
-	l := convScratchFree.list
-	if len(l) == 0 {
-		return new(convScratch)
+	var s *convScratch
+	if l := convScratchFree.list; len(l) > 0 {
+		s = l[len(l)-1]
+		convScratchFree.list = l[:len(l)-1]
 	}
-	s := l[len(l)-1]
-	convScratchFree.list = l[:len(l)-1]
+	convScratchFree.Unlock()
+	if s == nil {
+		s = new(convScratch)
+		s.im2colJob, s.col2imJob = s.im2colRows, s.col2imPlanes
+		s.scatterJob, s.gatherJob = s.scatterRows, s.gatherRows
+		s.biasJob, s.biasGradJob = s.addBiasPlanes, s.biasGradChannels
+	}
+	s.g = *g
 	return s
 }
 
 func putConvScratch(s *convScratch) {
+	s.x, s.dst, s.vec = nil, nil, nil
 	convScratchFree.Lock()
 	convScratchFree.list = append(convScratchFree.list, s)
 	convScratchFree.Unlock()
@@ -90,24 +111,24 @@ func grow(buf *[]float32, n int) []float32 {
 func Conv2d(t *Tape, x, w, b *Tensor, stride, pad int) *Tensor {
 	g := newConvGeom(x, w, stride, pad)
 	y := t.AllocNoZero(g.n, g.o, g.oh, g.ow)
-	s := getConvScratch()
+	s := getConvScratch(&g)
 	for n0 := 0; n0 < g.n; n0 += g.chunkLen {
 		nb := min(g.chunkLen, g.n-n0)
 		cols := nb * g.p
-		col := grow(&s.col, g.k*cols)
-		im2col(&g, x.Data, n0, nb, col)
+		col := s.im2col(x.Data, n0, nb)
 		if nb == 1 { // the chunk's output is y[n0] itself
 			sgemm(false, false, g.o, cols, g.k, 1, w.Data, g.k, col, cols, 0, y.Data[n0*g.o*g.p:], cols)
 			continue
 		}
 		yt := grow(&s.yt, g.o*cols)
 		sgemm(false, false, g.o, cols, g.k, 1, w.Data, g.k, col, cols, 0, yt, cols)
-		scatterChunk(&g, yt, n0, nb, y.Data)
+		s.scatter(yt, n0, nb, y.Data)
+	}
+	if b != nil {
+		s.vec, s.dst = b.Data, y.Data
+		parallel(g.n*g.o, s.biasJob)
 	}
 	putConvScratch(s)
-	if b != nil {
-		addChannelBias(g.n, g.o, g.p, b.Data, y.Data)
-	}
 	nd := t.record(conv2dBackward, y)
 	nd.a, nd.b, nd.c = x, w, b
 	nd.ints[0], nd.ints[1] = stride, pad
@@ -120,21 +141,21 @@ func Conv2d(t *Tape, x, w, b *Tensor, stride, pad int) *Tensor {
 func conv2dBackward(nd *node) {
 	x, w, b, y := nd.a, nd.b, nd.c, nd.out
 	g := newConvGeom(x, w, nd.ints[0], nd.ints[1])
+	s := getConvScratch(&g)
 	if b != nil {
-		channelSumAdd(g.n, g.o, g.p, y.Grad, b.Grad)
+		s.vec, s.x = b.Grad, y.Grad
+		parallel(g.o, s.biasGradJob)
 	}
-	s := getConvScratch()
 	for n0 := 0; n0 < g.n; n0 += g.chunkLen {
 		nb := min(g.chunkLen, g.n-n0)
 		cols := nb * g.p
-		col := grow(&s.col, g.k*cols)
-		im2col(&g, x.Data, n0, nb, col)
+		col := s.im2col(x.Data, n0, nb)
 		var dyt []float32
 		if nb == 1 {
 			dyt = y.Grad[n0*g.o*g.p : (n0+1)*g.o*g.p]
 		} else {
 			dyt = grow(&s.yt, g.o*cols)
-			gatherChunk(&g, y.Grad, n0, nb, dyt)
+			s.gather(y.Grad, n0, nb, dyt)
 		}
 		sgemm(false, true, g.o, g.k, cols, 1, dyt, cols, col, cols, 1, w.Grad, g.k)
 		if x.Grad == nil {
@@ -142,84 +163,168 @@ func conv2dBackward(nd *node) {
 		}
 		// col is no longer needed: reuse it for dcol.
 		sgemm(true, false, g.k, cols, g.o, 1, w.Data, g.k, dyt, cols, 0, col, cols)
-		col2im(&g, col, n0, nb, x.Grad)
+		s.col2im(col, n0, nb, x.Grad)
 	}
 	putConvScratch(s)
 }
 
-// im2col unfolds images n0..n0+nb-1 of x into col[K, nb*P]:
+// sameRows reports whether output rows have the input's width at stride 1,
+// so that every im2col row of one image is the input plane shifted by a
+// constant offset: one contiguous copy instead of one per output row.
+func (g *convGeom) sameRows() bool { return g.stride == 1 && g.ow == g.w }
+
+// tapRange returns, for kernel tap (i, j) of a stride-1 convolution with
+// OW == W, the offset from output index to input index and the range
+// [lo, hi) of output indices oy*OW+ox whose input row is inside the image.
+func (g *convGeom) tapRange(i, j int) (off, lo, hi int) {
+	oyLo := max(0, g.pad-i)
+	oyHi := min(g.oh, g.h+g.pad-i)
+	if oyHi < oyLo {
+		oyHi = oyLo
+	}
+	return (i-g.pad)*g.w + j - g.pad, oyLo * g.ow, oyHi * g.ow
+}
+
+// clip narrows the output range [lo, hi) of a tap at offset off to the
+// indices whose input index lies in the plane; the indices cut off all fall
+// in out-of-image columns. The result satisfies lo <= clo <= chi <= hi.
+func (g *convGeom) clip(off, lo, hi int) (clo, chi int) {
+	clo, chi = max(lo, -off), min(hi, g.h*g.w-off)
+	if chi < clo {
+		return lo, lo
+	}
+	return clo, chi
+}
+
+// im2col unfolds images n0..n0+nb-1 of x into the scratch column matrix
+// col[K, nb*P] and returns it:
 // col[(c*KH+i)*KW+j, m*P + oy*OW + ox] = x[n0+m, c, oy*s-pad+i, ox*s-pad+j]
 // (zero outside the image). Split over rows: a pure copy.
-func im2col(g *convGeom, x []float32, n0, nb int, col []float32) {
+func (s *convScratch) im2col(x []float32, n0, nb int) []float32 {
+	col := grow(&s.col, s.g.k*nb*s.g.p)
+	s.x, s.dst, s.n0, s.nb = x, col, n0, nb
+	parallel(s.g.k, s.im2colJob)
+	return col
+}
+
+func (s *convScratch) im2colRows(lo, hi int) {
+	g, x, col, n0, nb := &s.g, s.x, s.dst, s.n0, s.nb
 	cols, hw, kk := nb*g.p, g.h*g.w, g.kh*g.kw
-	parallel(g.k, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			c, i, j := r/kk, r%kk/g.kw, r%g.kw
-			dst := col[r*cols : (r+1)*cols]
-			oxLo, oxHi := validRange(g.ow, g.w, g.stride, g.pad, j)
+	for r := lo; r < hi; r++ {
+		c, i, j := r/kk, r%kk/g.kw, r%g.kw
+		dst := col[r*cols : (r+1)*cols]
+		oxLo, oxHi := validRange(g.ow, g.w, g.stride, g.pad, j)
+		if g.sameRows() {
+			off, plo, phi := g.tapRange(i, j)
+			// Copy the whole valid block at once, clipped to the plane;
+			// whatever lands in an out-of-image column is cleared after.
+			clo, chi := g.clip(off, plo, phi)
 			for m := 0; m < nb; m++ {
 				src := x[((n0+m)*g.c+c)*hw : ((n0+m)*g.c+c+1)*hw]
 				d := dst[m*g.p : (m+1)*g.p]
-				for oy := 0; oy < g.oh; oy++ {
-					row := d[oy*g.ow : (oy+1)*g.ow]
-					iy := oy*g.stride - g.pad + i
-					if iy < 0 || iy >= g.h || oxLo >= oxHi {
-						clear(row)
-						continue
+				clear(d[:clo])
+				if clo < chi {
+					copy(d[clo:chi], src[clo+off:chi+off])
+				}
+				clear(d[chi:])
+				if oxLo > 0 || oxHi < g.ow {
+					for p := plo; p < phi; p += g.ow {
+						row := d[p : p+g.ow]
+						clear(row[:oxLo])
+						clear(row[oxHi:])
 					}
-					srow := src[iy*g.w : (iy+1)*g.w]
-					clear(row[:oxLo])
-					clear(row[oxHi:])
-					if g.stride == 1 {
-						copy(row[oxLo:oxHi], srow[oxLo-g.pad+j:])
-					} else {
-						for ox := oxLo; ox < oxHi; ox++ {
-							row[ox] = srow[ox*g.stride-g.pad+j]
-						}
+				}
+			}
+			continue
+		}
+		for m := 0; m < nb; m++ {
+			src := x[((n0+m)*g.c+c)*hw : ((n0+m)*g.c+c+1)*hw]
+			d := dst[m*g.p : (m+1)*g.p]
+			for oy := 0; oy < g.oh; oy++ {
+				row := d[oy*g.ow : (oy+1)*g.ow]
+				iy := oy*g.stride - g.pad + i
+				if iy < 0 || iy >= g.h || oxLo >= oxHi {
+					clear(row)
+					continue
+				}
+				srow := src[iy*g.w : (iy+1)*g.w]
+				clear(row[:oxLo])
+				clear(row[oxHi:])
+				if g.stride == 1 {
+					copy(row[oxLo:oxHi], srow[oxLo-g.pad+j:])
+				} else {
+					row = row[oxLo:oxHi]
+					base := oxLo*g.stride - g.pad + j
+					for k := range row {
+						row[k] = srow[base+k*g.stride]
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
 // col2im adds the columns dcol[K, nb*P] back onto the input gradient dx of
 // images n0..n0+nb-1, the transpose of im2col. Split over (image, channel)
 // planes; each element sums its (i, j) contributions in a fixed order.
-func col2im(g *convGeom, dcol []float32, n0, nb int, dx []float32) {
+// dcol is scratch: its entries for out-of-image taps may be overwritten.
+func (s *convScratch) col2im(dcol []float32, n0, nb int, dx []float32) {
+	s.x, s.dst, s.n0, s.nb = dcol, dx, n0, nb
+	parallel(nb*s.g.c, s.col2imJob)
+}
+
+func (s *convScratch) col2imPlanes(lo, hi int) {
+	g, dcol, dx, n0, nb := &s.g, s.x, s.dst, s.n0, s.nb
 	cols, hw := nb*g.p, g.h*g.w
-	parallel(nb*g.c, func(lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			m, c := pl/g.c, pl%g.c
-			dst := dx[((n0+m)*g.c+c)*hw : ((n0+m)*g.c+c+1)*hw]
-			for i := 0; i < g.kh; i++ {
-				for j := 0; j < g.kw; j++ {
-					r := (c*g.kh+i)*g.kw + j
-					src := dcol[r*cols+m*g.p : r*cols+(m+1)*g.p]
-					oxLo, oxHi := validRange(g.ow, g.w, g.stride, g.pad, j)
-					for oy := 0; oy < g.oh; oy++ {
-						iy := oy*g.stride - g.pad + i
-						if iy < 0 || iy >= g.h || oxLo >= oxHi {
-							continue
+	for pl := lo; pl < hi; pl++ {
+		m, c := pl/g.c, pl%g.c
+		dst := dx[((n0+m)*g.c+c)*hw : ((n0+m)*g.c+c+1)*hw]
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				r := (c*g.kh+i)*g.kw + j
+				src := dcol[r*cols+m*g.p : r*cols+(m+1)*g.p]
+				oxLo, oxHi := validRange(g.ow, g.w, g.stride, g.pad, j)
+				if g.sameRows() {
+					// Zero the out-of-image columns of this block (read by
+					// this plane only), then add the block in one pass:
+					// the zeros land on other pixels and change nothing.
+					off, plo, phi := g.tapRange(i, j)
+					if oxLo > 0 || oxHi < g.ow {
+						for p := plo; p < phi; p += g.ow {
+							row := src[p : p+g.ow]
+							clear(row[:oxLo])
+							clear(row[oxHi:])
 						}
-						drow := dst[iy*g.w : (iy+1)*g.w]
-						srow := src[oy*g.ow : (oy+1)*g.ow]
-						if g.stride == 1 {
-							d := drow[oxLo-g.pad+j : oxHi-g.pad+j]
-							for k, v := range srow[oxLo:oxHi] {
-								d[k] += v
-							}
-						} else {
-							for ox := oxLo; ox < oxHi; ox++ {
-								drow[ox*g.stride-g.pad+j] += srow[ox]
-							}
+					}
+					clo, chi := g.clip(off, plo, phi)
+					if clo < chi {
+						addTo(dst[clo+off:chi+off], src[clo:chi])
+					}
+					continue
+				}
+				for oy := 0; oy < g.oh; oy++ {
+					iy := oy*g.stride - g.pad + i
+					if iy < 0 || iy >= g.h || oxLo >= oxHi {
+						continue
+					}
+					drow := dst[iy*g.w : (iy+1)*g.w]
+					srow := src[oy*g.ow : (oy+1)*g.ow]
+					if g.stride == 1 {
+						addTo(drow[oxLo-g.pad+j:oxHi-g.pad+j], srow[oxLo:oxHi])
+					} else {
+						base := oxLo*g.stride - g.pad + j
+						for k, v := range srow[oxLo:oxHi] {
+							drow[base+k*g.stride] += v
 						}
 					}
 				}
 			}
 		}
-	})
+	}
 }
+
+// addTo: dst[i] += src[i]. kernels.Axpy with alpha 1 is an exact add.
+func addTo(dst, src []float32) { kernels.Axpy(1, src, dst) }
 
 // validRange returns the output columns [lo,hi) whose input column
 // ox*stride-pad+j lies inside [0,w).
@@ -236,56 +341,63 @@ func validRange(ow, w, stride, pad, j int) (lo, hi int) {
 	return lo, max(lo, hi)
 }
 
-// scatterChunk copies yt[O, nb*P] into y[n0+m, o, :] (NCHW).
-func scatterChunk(g *convGeom, yt []float32, n0, nb int, y []float32) {
+// scatter copies yt[O, nb*P] into y[n0+m, o, :] (NCHW).
+func (s *convScratch) scatter(yt []float32, n0, nb int, y []float32) {
+	s.x, s.dst, s.n0, s.nb = yt, y, n0, nb
+	parallel(s.g.o, s.scatterJob)
+}
+
+func (s *convScratch) scatterRows(lo, hi int) {
+	g, yt, y, n0, nb := &s.g, s.x, s.dst, s.n0, s.nb
 	cols := nb * g.p
-	parallel(g.o, func(lo, hi int) {
-		for o := lo; o < hi; o++ {
-			for m := 0; m < nb; m++ {
-				copy(y[((n0+m)*g.o+o)*g.p:((n0+m)*g.o+o+1)*g.p], yt[o*cols+m*g.p:])
-			}
+	for o := lo; o < hi; o++ {
+		for m := 0; m < nb; m++ {
+			copy(y[((n0+m)*g.o+o)*g.p:((n0+m)*g.o+o+1)*g.p], yt[o*cols+m*g.p:])
 		}
-	})
+	}
 }
 
-// gatherChunk is the inverse of scatterChunk: dyt[o, m*P+p] = dy[n0+m, o, p].
-func gatherChunk(g *convGeom, dy []float32, n0, nb int, dyt []float32) {
+// gather is the inverse of scatter: dyt[o, m*P+p] = dy[n0+m, o, p].
+func (s *convScratch) gather(dy []float32, n0, nb int, dyt []float32) {
+	s.x, s.dst, s.n0, s.nb = dy, dyt, n0, nb
+	parallel(s.g.o, s.gatherJob)
+}
+
+func (s *convScratch) gatherRows(lo, hi int) {
+	g, dy, dyt, n0, nb := &s.g, s.x, s.dst, s.n0, s.nb
 	cols := nb * g.p
-	parallel(g.o, func(lo, hi int) {
-		for o := lo; o < hi; o++ {
-			for m := 0; m < nb; m++ {
-				copy(dyt[o*cols+m*g.p:o*cols+(m+1)*g.p], dy[((n0+m)*g.o+o)*g.p:])
-			}
+	for o := lo; o < hi; o++ {
+		for m := 0; m < nb; m++ {
+			copy(dyt[o*cols+m*g.p:o*cols+(m+1)*g.p], dy[((n0+m)*g.o+o)*g.p:])
 		}
-	})
+	}
 }
 
-// addChannelBias: y[n,c,p] += b[c] for y[N,C,P].
-func addChannelBias(n, c, p int, b, y []float32) {
-	parallel(n*c, func(lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			bv := b[pl%c]
-			row := y[pl*p : (pl+1)*p]
-			for i := range row {
-				row[i] += bv
-			}
+// addBiasPlanes: y[n,o,p] += b[o] for y = s.dst [N,O,P], b = s.vec.
+func (s *convScratch) addBiasPlanes(lo, hi int) {
+	g, b, y := &s.g, s.vec, s.dst
+	for pl := lo; pl < hi; pl++ {
+		bv := b[pl%g.o]
+		row := y[pl*g.p : (pl+1)*g.p]
+		for i := range row {
+			row[i] += bv
 		}
-	})
+	}
 }
 
-// channelSumAdd: db[c] += sum over n then p of dy[n,c,p], split over channels.
-func channelSumAdd(n, c, p int, dy, db []float32) {
-	parallel(c, func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			var s float32
-			for i := 0; i < n; i++ {
-				for _, v := range dy[(i*c+ch)*p : (i*c+ch+1)*p] {
-					s += v
-				}
+// biasGradChannels: db[o] += sum over n then p of dy[n,o,p], for
+// db = s.vec, dy = s.x.
+func (s *convScratch) biasGradChannels(lo, hi int) {
+	g, db, dy := &s.g, s.vec, s.x
+	for ch := lo; ch < hi; ch++ {
+		var sum float32
+		for i := 0; i < g.n; i++ {
+			for _, v := range dy[(i*g.o+ch)*g.p : (i*g.o+ch+1)*g.p] {
+				sum += v
 			}
-			db[ch] += s
 		}
-	})
+		db[ch] += sum
+	}
 }
 
 // Conv2dLayer holds a convolution's weight [out,in,k,k], optional bias [out],

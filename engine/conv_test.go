@@ -57,6 +57,10 @@ var convCases = []struct {
 	{1, 2, 4, 4, 3, 3, 1, 0, true},
 	{2, 2, 7, 5, 2, 5, 3, 2, true},
 	{2, 1, 3, 3, 2, 3, 1, 2, false}, // padding wider than needed: empty rows and columns
+	{2, 2, 4, 7, 3, 3, 1, 1, false}, // same size, not square: one contiguous block per tap
+	{1, 2, 6, 5, 2, 5, 1, 2, true},  // same size, 5x5: two out-of-image columns per side
+	{2, 3, 3, 1, 2, 3, 1, 1, false}, // same size, one column wide: side taps all outside
+	{2, 4, 3, 3, 3, 1, 1, 0, false}, // 1x1
 }
 
 func TestConv2dMatchesDirect(t *testing.T) {
@@ -206,10 +210,11 @@ func BenchmarkIm2colStage1(b *testing.B) {
 	x := randTensor(1, 32, 64, 32, 32)
 	w := NewTensor(64, 64, 3, 3)
 	g := newConvGeom(x, w, 1, 1)
-	col := make([]float32, g.k*g.chunkLen*g.p)
+	s := getConvScratch(&g)
+	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		im2col(&g, x.Data, 0, g.chunkLen, col)
+		s.im2col(x.Data, 0, g.chunkLen)
 	}
 	b.ReportMetric(float64(g.k*g.chunkLen*g.p)*4/1e9*float64(b.N)/b.Elapsed().Seconds(), "GB/s")
 }
@@ -219,10 +224,12 @@ func BenchmarkCol2imStage1(b *testing.B) {
 	x.ZeroGrad()
 	w := NewTensor(64, 64, 3, 3)
 	g := newConvGeom(x, w, 1, 1)
+	s := getConvScratch(&g)
 	col := make([]float32, g.k*g.chunkLen*g.p)
+	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		col2im(&g, col, 0, g.chunkLen, x.Grad)
+		s.col2im(col, 0, g.chunkLen, x.Grad)
 	}
 	b.ReportMetric(float64(g.k*g.chunkLen*g.p)*4/1e9*float64(b.N)/b.Elapsed().Seconds(), "GB/s")
 }
