@@ -210,6 +210,7 @@ func Run(ctx context.Context, s *Study, opts Options) (*Outcome, error) {
 		}
 	}
 	out.Summary = results.Summarize(s.Name, s.Baseline, s, out.Runs)
+	out.Summary.SpecHash = s.Hash()
 	if err := out.Summary.WriteFiles(opts.Out); err != nil {
 		return out, err
 	}

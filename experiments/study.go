@@ -5,6 +5,9 @@
 package experiments
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -49,6 +52,18 @@ type Study struct {
 	// TrainLimit and TestLimit keep only the first N examples (quick looks).
 	TrainLimit int `json:"train_limit,omitempty"`
 	TestLimit  int `json:"test_limit,omitempty"`
+}
+
+// Hash identifies the fully resolved study (hex SHA-256 of its JSON form,
+// first 16 characters); the summary names it so results of different
+// settings are never confused.
+func (s *Study) Hash() string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err) // a Study always marshals
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
 }
 
 // DefaultSeeds returns n seeds starting at 41, as the protocol does.

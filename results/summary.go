@@ -12,9 +12,9 @@ import (
 // Excluded counts them.
 type Summary struct {
 	Experiment string `json:"experiment"`
-	// SpecHash identifies the study specification the runs were trained
-	// from (taken from the run records); Spec is whatever description the
-	// runner supplied, stored as given.
+	// SpecHash identifies the study specification the summary describes
+	// (set by the runner; each run's own spec hash is in Runs); Spec is
+	// whatever description the runner supplied, stored as given.
 	SpecHash string `json:"spec_hash,omitempty"`
 	Spec     any    `json:"spec,omitempty"`
 	Baseline string `json:"baseline"`
@@ -47,6 +47,8 @@ type RunSummary struct {
 	FinalTestLoss     Float              `json:"final_test_loss"`
 	TrainSeconds      Float              `json:"train_seconds"`
 	Diverged          *Divergence        `json:"diverged,omitempty"`
+	// SpecHash identifies the run's fully resolved specification.
+	SpecHash string `json:"spec_hash,omitempty"`
 }
 
 // Aggregate describes one (group, variant) over its included runs.
@@ -109,11 +111,6 @@ func Summarize(experiment, baseline string, spec any, runs []Run) *Summary {
 	sorted := SortRuns(runs, baseline)
 	for i := range sorted {
 		r := &sorted[i]
-		if s.SpecHash == "" {
-			s.SpecHash = r.SpecHash
-		} else if r.SpecHash != "" && r.SpecHash != s.SpecHash {
-			s.addWarning("runs were trained from different specifications (spec_hash %s and %s)", s.SpecHash, r.SpecHash)
-		}
 		s.Runs = append(s.Runs, summarizeRun(r))
 	}
 	s.Groups = GroupOrder(sorted)
@@ -202,7 +199,8 @@ func (s *Summary) addWarning(format string, args ...any) {
 
 func summarizeRun(r *Run) RunSummary {
 	rs := RunSummary{Variant: r.Variant, Group: r.Group, Seed: r.Seed, Axes: r.Axes, Status: r.Status,
-		Included: Included(r), Epochs: len(r.Epochs), TrainSeconds: Float(r.TrainSeconds), Diverged: r.Diverged}
+		Included: Included(r), Epochs: len(r.Epochs), TrainSeconds: Float(r.TrainSeconds), Diverged: r.Diverged,
+		SpecHash: r.SpecHash}
 	nan := Float(math.NaN())
 	rs.FinalTestAccuracy, rs.BestTestAccuracy, rs.FinalTestLoss = nan, nan, nan
 	if f, ok := r.Final(); ok {

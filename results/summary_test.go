@@ -39,8 +39,8 @@ func TestSummarizeToy(t *testing.T) {
 	if len(s.Runs) != 7 || s.Runs[0].Variant != "grad-only" || s.Runs[3].Variant != "full" || s.Runs[6].Seed != 4 {
 		t.Errorf("run order: baseline first then by seed, got %+v", s.Runs)
 	}
-	if s.SpecHash != "abc123" {
-		t.Errorf("spec hash = %q", s.SpecHash)
+	if s.SpecHash != "" || s.Runs[0].SpecHash != "abc123" {
+		t.Errorf("study spec hash = %q (the runner sets it), run spec hash = %q", s.SpecHash, s.Runs[0].SpecHash)
 	}
 	if len(s.Aggregates) != 2 {
 		t.Fatalf("aggregates = %d, want 2", len(s.Aggregates))
@@ -135,6 +135,7 @@ func TestSummaryJSONRoundTripAndFiles(t *testing.T) {
 		t.Fatalf("ReadRuns = %d runs, %v", len(got), err)
 	}
 	s := Summarize("toy", "grad-only", map[string]any{"epochs": 3.0}, got)
+	s.SpecHash = "study-hash"
 	if err := s.WriteFiles(dir); err != nil {
 		t.Fatal(err)
 	}

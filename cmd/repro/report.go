@@ -126,6 +126,9 @@ func loadStudy(dir, baseline string, write bool) (*results.Summary, []results.Ru
 		experiment = filepath.Base(dir)
 	}
 	s := results.Summarize(experiment, baseline, spec, runs)
+	if oldErr == nil {
+		s.SpecHash = old.SpecHash
+	}
 	if write {
 		if err := s.WriteFiles(dir); err != nil {
 			return nil, nil, err
