@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 	"testing"
 )
@@ -59,5 +60,58 @@ func TestBatchNormStatistics(t *testing.T) {
 	wantE := (1 - 0.45) / math.Sqrt(1.5+1e-5)
 	if got := ye.Data[0]; math.Abs(float64(got)-wantE) > 1e-5 || bn.RunningMean.Data[0] != rm0 || bn.RunningVar.Data[0] != rv0 {
 		t.Fatalf("eval value %v, want %v; running mean %v", got, wantE, bn.RunningMean.Data[0])
+	}
+}
+
+func TestGradBatchNormAddReLU(t *testing.T) {
+	// A finite-difference step can push a value across the ReLU kink; these
+	// seeds keep every pre-activation clear of it.
+	x := randTensor(97, 3, 2, 3, 3)
+	res := randTensor(98, 3, 2, 3, 3)
+	w, b := randTensor(99, 2), randTensor(100, 2)
+	x2 := randTensor(105, 3, 2, 3, 3)
+	bn := NewBatchNorm2d(2)
+	for _, train := range []bool{true, false} {
+		gradCheck(t, fmt.Sprintf("batchnorm-add-relu train=%v", train), []*Tensor{x, res, w, b}, func(tp *Tape, in []*Tensor) *Tensor {
+			tp.Train = train
+			return BatchNormAddReLU(tp, in[0], in[1], in[2], in[3], bn.RunningMean, bn.RunningVar, 0.1, 1e-5)
+		})
+		gradCheck(t, fmt.Sprintf("batchnorm-relu train=%v", train), []*Tensor{x2, w, b}, func(tp *Tape, in []*Tensor) *Tensor {
+			tp.Train = train
+			return BatchNormAddReLU(tp, in[0], nil, in[1], in[2], bn.RunningMean, bn.RunningVar, 0.1, 1e-5)
+		})
+	}
+}
+
+// TestBatchNormAddReLUMatchesUnfused: the fused op gives the bits of
+// BatchNorm2d, Add and ReLU applied one after the other.
+func TestBatchNormAddReLUMatchesUnfused(t *testing.T) {
+	x := randTensor(101, 4, 3, 5, 5)
+	res := randTensor(102, 4, 3, 5, 5)
+	w, b := randTensor(103, 3), randTensor(104, 3)
+	run := func(fused bool) []float32 {
+		bn := NewBatchNorm2d(3)
+		tp := NewTape(true)
+		for _, v := range []*Tensor{x, res, w, b} {
+			v.ZeroGrad()
+		}
+		var y *Tensor
+		if fused {
+			y = BatchNormAddReLU(tp, x, res, w, b, bn.RunningMean, bn.RunningVar, 0.1, 1e-5)
+		} else {
+			y = ReLU(tp, Add(tp, BatchNorm2d(tp, x, w, b, bn.RunningMean, bn.RunningVar, 0.1, 1e-5), res))
+		}
+		tp.Backward(sumAll(tp, y))
+		out := append([]float32(nil), y.Data...)
+		for _, v := range []*Tensor{x, res, w, b} {
+			out = append(out, v.Grad...)
+		}
+		return append(out, bn.RunningMean.Data...)
+	}
+	want, got := run(false), run(true)
+	for i := range want {
+		if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+			t.Fatalf("value %d: fused %v, unfused %v", i, got[i], want[i])
+		}
 	}
 }

@@ -42,15 +42,15 @@ func NewBasicBlock(in, out, stride int, prefix string, r *RNG) *BasicBlock {
 	return b
 }
 
-// Forward applies the block to x[N,in,H,W].
+// Forward applies the block to x[N,in,H,W]. Each batch norm and the ReLU
+// (and residual add) after it run as one fused op.
 func (b *BasicBlock) Forward(t *Tape, x *Tensor) *Tensor {
-	h := ReLU(t, b.B1.Forward(t, b.C1.Forward(t, x)))
-	h = b.B2.Forward(t, b.C2.Forward(t, h))
+	h := b.B1.ForwardAddReLU(t, b.C1.Forward(t, x), nil)
 	s := x
 	if b.ShortC != nil {
 		s = b.ShortB.Forward(t, b.ShortC.Forward(t, x))
 	}
-	return ReLU(t, Add(t, h, s))
+	return b.B2.ForwardAddReLU(t, b.C2.Forward(t, h), s)
 }
 
 // Params lists the block's parameters in PyTorch's order.
@@ -110,7 +110,7 @@ func NewResNet18(classes int, seed int64) (*ResNet, error) {
 
 // Forward computes the logits [N, classes] for images x[N,3,H,W].
 func (m *ResNet) Forward(t *Tape, x *Tensor) *Tensor {
-	h := ReLU(t, m.StemB.Forward(t, m.StemC.Forward(t, x)))
+	h := m.StemB.ForwardAddReLU(t, m.StemC.Forward(t, x), nil)
 	for _, b := range m.Blocks {
 		h = b.Forward(t, h)
 	}
