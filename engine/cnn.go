@@ -40,11 +40,12 @@ func NewSmallCNN(classes int, seed int64) (*SmallCNN, error) {
 	return m, nil
 }
 
-// Forward computes the logits [N, classes] for images x[N,3,32,32].
+// Forward computes the logits [N, classes] for images x[N,3,32,32]. Each
+// convolution and the ReLU after it run as one fused op.
 func (m *SmallCNN) Forward(t *Tape, x *Tensor) *Tensor {
-	h := ReLU(t, m.Convs[0].Forward(t, x))
-	h = MaxPool2d(t, ReLU(t, m.Convs[1].Forward(t, h)), 2, 2)
-	h = MaxPool2d(t, ReLU(t, m.Convs[2].Forward(t, h)), 2, 2)
+	h := m.Convs[0].ForwardReLU(t, x)
+	h = MaxPool2d(t, m.Convs[1].ForwardReLU(t, h), 2, 2)
+	h = MaxPool2d(t, m.Convs[2].ForwardReLU(t, h), 2, 2)
 	h = ReLU(t, m.FC1.Forward(t, Flatten(t, h)))
 	return m.FC2.Forward(t, Dropout(t, h, m.DropP))
 }

@@ -65,7 +65,9 @@ type convScratch struct {
 	n0, nb int
 	vec    []float32 // bias or bias gradient
 
-	im2colJob, col2imJob, scatterJob, gatherJob, biasJob, biasGradJob func(lo, hi int)
+	relu bool
+
+	im2colJob, col2imJob, scatterJob, gatherJob, epilogueJob, prologueJob func(lo, hi int)
 }
 
 var convScratchFree struct {
@@ -85,14 +87,14 @@ func getConvScratch(g *convGeom) *convScratch {
 		s = new(convScratch)
 		s.im2colJob, s.col2imJob = s.im2colRows, s.col2imPlanes
 		s.scatterJob, s.gatherJob = s.scatterRows, s.gatherRows
-		s.biasJob, s.biasGradJob = s.addBiasPlanes, s.biasGradChannels
+		s.epilogueJob, s.prologueJob = s.biasReLUPlanes, s.reluBiasGradChannels
 	}
 	s.g = *g
 	return s
 }
 
 func putConvScratch(s *convScratch) {
-	s.x, s.dst, s.vec = nil, nil, nil
+	s.x, s.dst, s.vec, s.relu = nil, nil, nil, false
 	convScratchFree.Lock()
 	convScratchFree.list = append(convScratchFree.list, s)
 	convScratchFree.Unlock()
@@ -109,6 +111,17 @@ func grow(buf *[]float32, n int) []float32 {
 // as PyTorch's conv2d, with the given stride and zero padding on every side:
 // OH = (H+2*pad-KH)/stride+1, likewise OW. b may be nil.
 func Conv2d(t *Tape, x, w, b *Tensor, stride, pad int) *Tensor {
+	return conv2d(t, x, w, b, stride, pad, false)
+}
+
+// Conv2dReLU: y = relu(Conv2d(x, w, b)) as one op: the ReLU is applied in
+// the pass that adds the bias, and its mask in the pass that sums the bias
+// gradient. Bitwise equal to ReLU(Conv2d(...)).
+func Conv2dReLU(t *Tape, x, w, b *Tensor, stride, pad int) *Tensor {
+	return conv2d(t, x, w, b, stride, pad, true)
+}
+
+func conv2d(t *Tape, x, w, b *Tensor, stride, pad int, relu bool) *Tensor {
 	g := newConvGeom(x, w, stride, pad)
 	y := t.AllocNoZero(g.n, g.o, g.oh, g.ow)
 	s := getConvScratch(&g)
@@ -124,27 +137,37 @@ func Conv2d(t *Tape, x, w, b *Tensor, stride, pad int) *Tensor {
 		sgemm(false, false, g.o, cols, g.k, 1, w.Data, g.k, col, cols, 0, yt, cols)
 		s.scatter(yt, n0, nb, y.Data)
 	}
-	if b != nil {
-		s.vec, s.dst = b.Data, y.Data
-		parallel(g.n*g.o, s.biasJob)
+	if b != nil || relu {
+		s.dst, s.relu = y.Data, relu
+		if b != nil {
+			s.vec = b.Data
+		}
+		parallel(g.n*g.o, s.epilogueJob)
 	}
 	putConvScratch(s)
 	nd := t.record(conv2dBackward, y)
 	nd.a, nd.b, nd.c = x, w, b
 	nd.ints[0], nd.ints[1] = stride, pad
+	if relu {
+		nd.ints[2] = 1
+	}
 	return y
 }
 
-// conv2dBackward, per chunk in image order:
-// dW[O,K] += dYt[O,nb*P] * col^T; dcol = W^T * dYt; dx += col2im(dcol);
-// db[o] += sum over n, p of dy[n,o,p].
+// conv2dBackward: after a fused ReLU, dy is first masked in place by y > 0
+// (this node produced y, so every reader of y.Grad has run); then
+// db[o] += sum over n, p of dy[n,o,p], and per chunk in image order
+// dW[O,K] += dYt[O,nb*P] * col^T; dcol = W^T * dYt; dx += col2im(dcol).
 func conv2dBackward(nd *node) {
 	x, w, b, y := nd.a, nd.b, nd.c, nd.out
 	g := newConvGeom(x, w, nd.ints[0], nd.ints[1])
 	s := getConvScratch(&g)
-	if b != nil {
-		s.vec, s.x = b.Grad, y.Grad
-		parallel(g.o, s.biasGradJob)
+	if relu := nd.ints[2] == 1; b != nil || relu {
+		s.x, s.dst, s.relu = y.Grad, y.Data, relu
+		if b != nil {
+			s.vec = b.Grad
+		}
+		parallel(g.o, s.prologueJob)
 	}
 	for n0 := 0; n0 < g.n; n0 += g.chunkLen {
 		nb := min(g.chunkLen, g.n-n0)
@@ -227,13 +250,7 @@ func (s *convScratch) im2colRows(lo, hi int) {
 					copy(d[clo:chi], src[clo+off:chi+off])
 				}
 				clear(d[chi:])
-				if oxLo > 0 || oxHi < g.ow {
-					for p := plo; p < phi; p += g.ow {
-						row := d[p : p+g.ow]
-						clear(row[:oxLo])
-						clear(row[oxHi:])
-					}
-				}
+				clearColumns(d[plo:phi], g.ow, oxLo, oxHi)
 			}
 			continue
 		}
@@ -289,13 +306,7 @@ func (s *convScratch) col2imPlanes(lo, hi int) {
 					// this plane only), then add the block in one pass:
 					// the zeros land on other pixels and change nothing.
 					off, plo, phi := g.tapRange(i, j)
-					if oxLo > 0 || oxHi < g.ow {
-						for p := plo; p < phi; p += g.ow {
-							row := src[p : p+g.ow]
-							clear(row[:oxLo])
-							clear(row[oxHi:])
-						}
-					}
+					clearColumns(src[plo:phi], g.ow, oxLo, oxHi)
 					clo, chi := g.clip(off, plo, phi)
 					if clo < chi {
 						addTo(dst[clo+off:chi+off], src[clo:chi])
@@ -319,6 +330,23 @@ func (s *convScratch) col2imPlanes(lo, hi int) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// clearColumns zeroes columns [0, lo) and [hi, w) of the rows of length w
+// in block (at most a few columns: plain stores beat calls to clear).
+func clearColumns(block []float32, w, lo, hi int) {
+	if lo == 0 && hi == w {
+		return
+	}
+	for p := 0; p+w <= len(block); p += w {
+		row := block[p : p+w : p+w]
+		for k := range lo {
+			row[k] = 0
+		}
+		for k := hi; k < w; k++ {
+			row[k] = 0
 		}
 	}
 }
@@ -373,30 +401,43 @@ func (s *convScratch) gatherRows(lo, hi int) {
 	}
 }
 
-// addBiasPlanes: y[n,o,p] += b[o] for y = s.dst [N,O,P], b = s.vec.
-func (s *convScratch) addBiasPlanes(lo, hi int) {
+// biasReLUPlanes: y[n,o,p] += b[o], then y = max(y, 0) if s.relu, for
+// y = s.dst [N,O,P] and b = s.vec (nil: no bias).
+func (s *convScratch) biasReLUPlanes(lo, hi int) {
 	g, b, y := &s.g, s.vec, s.dst
 	for pl := lo; pl < hi; pl++ {
-		bv := b[pl%g.o]
 		row := y[pl*g.p : (pl+1)*g.p]
-		for i := range row {
-			row[i] += bv
+		if b != nil {
+			bv := b[pl%g.o]
+			for i := range row {
+				row[i] += bv
+			}
+		}
+		if s.relu {
+			reluInPlace(row)
 		}
 	}
 }
 
-// biasGradChannels: db[o] += sum over n then p of dy[n,o,p], for
-// db = s.vec, dy = s.x.
-func (s *convScratch) biasGradChannels(lo, hi int) {
-	g, db, dy := &s.g, s.vec, s.x
+// reluBiasGradChannels: for dy = s.x [N,O,P], mask dy by y = s.dst > 0 if
+// s.relu, then db[o] += sum over n then p of dy[n,o,p] (float64 partial
+// sums as batch norm's) for db = s.vec (nil: no bias).
+func (s *convScratch) reluBiasGradChannels(lo, hi int) {
+	g, db, dy, y := &s.g, s.vec, s.x, s.dst
 	for ch := lo; ch < hi; ch++ {
-		var sum float32
+		var sum [4]float64
 		for i := 0; i < g.n; i++ {
-			for _, v := range dy[(i*g.o+ch)*g.p : (i*g.o+ch+1)*g.p] {
-				sum += v
+			plane := dy[(i*g.o+ch)*g.p : (i*g.o+ch+1)*g.p]
+			if s.relu {
+				reluMaskInPlace(plane, y[(i*g.o+ch)*g.p:])
+			}
+			if db != nil {
+				sum4(&sum, plane)
 			}
 		}
-		db[ch] += sum
+		if db != nil {
+			db[ch] += float32((sum[0] + sum[1]) + (sum[2] + sum[3]))
+		}
 	}
 }
 
@@ -424,6 +465,11 @@ func NewConv2d(in, out, k, stride, pad int, bias bool, r *RNG) *Conv2dLayer {
 // Forward applies the convolution to x[N,in,H,W].
 func (l *Conv2dLayer) Forward(t *Tape, x *Tensor) *Tensor {
 	return Conv2d(t, x, l.W, l.B, l.Stride, l.Pad)
+}
+
+// ForwardReLU returns relu(l(x)) as one op (Conv2dReLU).
+func (l *Conv2dLayer) ForwardReLU(t *Tape, x *Tensor) *Tensor {
+	return Conv2dReLU(t, x, l.W, l.B, l.Stride, l.Pad)
 }
 
 // params appends the layer's parameters under prefix (e.g. "0.").

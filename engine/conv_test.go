@@ -233,3 +233,44 @@ func BenchmarkCol2imStage1(b *testing.B) {
 	}
 	b.ReportMetric(float64(g.k*g.chunkLen*g.p)*4/1e9*float64(b.N)/b.Elapsed().Seconds(), "GB/s")
 }
+
+func TestGradConv2dReLU(t *testing.T) {
+	// Seeds chosen so that no pre-activation sits within a finite-difference
+	// step of the ReLU kink.
+	x := randTensor(80, 2, 2, 5, 5)
+	w, b := randTensor(81, 3, 2, 3, 3), randTensor(82, 3)
+	gradCheck(t, "conv-relu", []*Tensor{x, w, b}, func(tp *Tape, in []*Tensor) *Tensor {
+		return Conv2dReLU(tp, in[0], in[1], in[2], 1, 1)
+	})
+}
+
+// TestConv2dReLUMatchesUnfused: the fused op gives the values of ReLU after
+// Conv2d, forward and backward.
+func TestConv2dReLUMatchesUnfused(t *testing.T) {
+	x := randTensor(83, 3, 4, 6, 6)
+	w, b := randTensor(84, 5, 4, 3, 3), randTensor(85, 5)
+	run := func(fused bool) []float32 {
+		tp := NewTape(true)
+		for _, v := range []*Tensor{x, w, b} {
+			v.ZeroGrad()
+		}
+		var y *Tensor
+		if fused {
+			y = Conv2dReLU(tp, x, w, b, 1, 1)
+		} else {
+			y = ReLU(tp, Conv2d(tp, x, w, b, 1, 1))
+		}
+		tp.Backward(sumAll(tp, y))
+		out := append([]float32(nil), y.Data...)
+		for _, v := range []*Tensor{x, w, b} {
+			out = append(out, v.Grad...)
+		}
+		return out
+	}
+	want, got := run(false), run(true)
+	for i := range want {
+		if want[i] != got[i] {
+			t.Fatalf("value %d: fused %v, unfused %v", i, got[i], want[i])
+		}
+	}
+}

@@ -76,3 +76,29 @@ func TestMaxPool2dNaN(t *testing.T) {
 		t.Fatalf("dx = %v, want %v", x.Grad, want)
 	}
 }
+
+// TestMaxPool2x2BackwardTies: the 2x2 fast path routes each window's
+// gradient to the same element as the generic search (first maximum in row
+// order), with ties, signed zeros and NaNs in every position.
+func TestMaxPool2x2BackwardTies(t *testing.T) {
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, 1, float32(math.NaN())}
+	const h, w = 6, 8
+	x := NewTensor(1, 1, h, w)
+	r := NewRNG(5, StreamInit)
+	for i := range x.Data {
+		x.Data[i] = vals[r.Uint64()%uint64(len(vals))]
+	}
+	tp := NewTape(true)
+	y := MaxPool2d(tp, x, 2, 2)
+	x.ZeroGrad()
+	tp.Backward(sumAll(tp, y))
+	want := make([]float32, len(x.Data))
+	for oy := 0; oy < h/2; oy++ {
+		for ox := 0; ox < w/2; ox++ {
+			want[argmaxWindow(x.Data, w, 2*oy, 2*ox, 2, y.Data[oy*(w/2)+ox])]++
+		}
+	}
+	if !slices.Equal(x.Grad, want) {
+		t.Fatalf("dx = %v, want %v", x.Grad, want)
+	}
+}
