@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/repro-np/repro/internal/suggest"
 )
 
 // Optimizer names accepted in Config.Name.
@@ -464,41 +466,9 @@ func (h HomeostaticConfig) validate(prefix string) error {
 	return nil
 }
 
-// closest returns the candidate nearest to s by edit distance when it is
-// near enough to be a plausible misspelling, else "".
-func closest(s string, candidates []string) string {
-	best, bestD := "", math.MaxInt
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(s), c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	limit := max(2, len(s)/3)
-	if bestD <= limit {
-		return best
-	}
-	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// closest returns the candidate nearest to s when it is a plausible
+// misspelling, else "".
+func closest(s string, candidates []string) string { return suggest.Closest(s, candidates) }
 
 // blockFor returns the value that Config's YAML/JSON form holds: only the
 // fields that apply to c.Name, in the trace files' order.

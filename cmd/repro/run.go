@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/repro-np/repro/experiments"
+	"github.com/repro-np/repro/internal/suggest"
 	"github.com/repro-np/repro/plots"
 	"github.com/repro-np/repro/results"
 )
@@ -250,39 +251,12 @@ func checkConfigKeys(cmd *cobra.Command, v *viper.Viper) error {
 		if cmd.Flags().Lookup(key) != nil {
 			continue
 		}
-		best, bestD := "", 4
-		for _, n := range names {
-			if d := editDistance(strings.ReplaceAll(key, "_", "-"), n); d < bestD {
-				best, bestD = n, d
-			}
-		}
-		if best != "" {
+		if best := suggest.Closest(strings.ReplaceAll(key, "_", "-"), names); best != "" {
 			return usagef("config file %s: unknown setting %q (did you mean %q?)", file, key, best)
 		}
 		return usagef("config file %s: unknown setting %q (settings are the flags of 'repro run', e.g. epochs, seeds, batch-size)", file, key)
 	}
 	return nil
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // buildStudy applies the flags to the registered study and validates it.
