@@ -2,9 +2,8 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
-	"encoding/binary"
 	"encoding/json"
+	"github.com/repro-np/repro/internal/fakedata"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -16,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/repro-np/repro/engine"
 	"github.com/repro-np/repro/experiments"
 	"github.com/repro-np/repro/results"
 )
@@ -40,50 +38,14 @@ func reproProcess(args ...string) *exec.Cmd {
 	return cmd
 }
 
-// writeFakeFashion writes a small learnable Fashion-MNIST look-alike (gzip
-// IDX, 28x28, 10 classes, each lighting its own band of rows, plus noise)
-// into a new temporary directory and returns it.
+// writeFakeFashion writes a small learnable Fashion-MNIST look-alike into a
+// new temporary directory and returns it.
 func writeFakeFashion(t testing.TB, nTrain, nTest int) string {
 	t.Helper()
 	dir := t.TempDir()
-	r := engine.NewRNG(123, engine.StreamInit)
-	write := func(prefix string, n int) {
-		imgs := make([]byte, n*28*28)
-		labels := make([]byte, n)
-		for i := 0; i < n; i++ {
-			c := i % 10
-			labels[i] = byte(c)
-			for p := 0; p < 28*28; p++ {
-				v := r.IntN(80)
-				if row := p / 28; row >= c*2+3 && row < c*2+7 {
-					v += 150
-				}
-				imgs[i*28*28+p] = byte(v)
-			}
-		}
-		hdr := func(magic uint32, dims ...uint32) []byte {
-			b := binary.BigEndian.AppendUint32(nil, magic)
-			for _, d := range dims {
-				b = binary.BigEndian.AppendUint32(b, d)
-			}
-			return b
-		}
-		gz := func(name string, parts ...[]byte) {
-			var buf bytes.Buffer
-			w := gzip.NewWriter(&buf)
-			for _, p := range parts {
-				w.Write(p)
-			}
-			w.Close()
-			if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		gz(prefix+"-images-idx3-ubyte.gz", hdr(0x803, uint32(n), 28, 28), imgs)
-		gz(prefix+"-labels-idx1-ubyte.gz", hdr(0x801, uint32(n)), labels)
+	if err := fakedata.WriteFashion(dir, nTrain, nTest); err != nil {
+		t.Fatal(err)
 	}
-	write("train", nTrain)
-	write("t10k", nTest)
 	return dir
 }
 
