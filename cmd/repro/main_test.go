@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/repro-np/repro/internal/fakedata"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/repro-np/repro/experiments"
+	"github.com/repro-np/repro/internal/fakedata"
 	"github.com/repro-np/repro/results"
 )
 
