@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -212,7 +213,7 @@ func (t *trainer) restore(c *Checkpoint, path string) error {
 		if !ok {
 			return nil, bad("tensor %q is missing", name)
 		}
-		if !sameInts(ts.Shape, shape) {
+		if !slices.Equal(ts.Shape, shape) {
 			return nil, bad("tensor %q has shape %v, expected %v", name, ts.Shape, shape)
 		}
 		used[name] = true
@@ -283,18 +284,6 @@ func (t *trainer) restore(c *Checkpoint, path string) error {
 	t.dropout.Counter = counter
 	t.record = c.Record
 	return nil
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // checkpointWriteHook, when set (by tests), is called halfway through

@@ -21,6 +21,7 @@ package optimizers
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -145,7 +146,7 @@ func (l *stateLoader) tensor(i int, buf string, shape []int, n int) ([]float32, 
 	if !ok {
 		return nil, fmt.Errorf("loading %s state: tensor %q missing", l.kind, name)
 	}
-	if !sameShape(t.Shape, shape) || len(t.Data) != n {
+	if !slices.Equal(t.Shape, shape) || len(t.Data) != n {
 		return nil, fmt.Errorf("loading %s state: tensor %q has shape %v (%d values), expected %v (%d values)",
 			l.kind, name, t.Shape, len(t.Data), shape, n)
 	}
@@ -183,18 +184,6 @@ func (l *stateLoader) finish() error {
 			l.kind, strings.Join(extra, ", "))
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // epochClock holds the epoch the optimizer was told about, clamped to >= 1
