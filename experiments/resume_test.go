@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,10 +159,10 @@ func TestCheckpointRestoreContinuesExactly(t *testing.T) {
 		t.Fatalf("checkpoint epoch %d hash %s", c.Epoch, c.SpecHash)
 	}
 	w, ok := c.Tensor("1.weight")
-	if !ok || !sameInts(w.Shape, []int{256, 784}) {
+	if !ok || !slices.Equal(w.Shape, []int{256, 784}) {
 		t.Fatalf("1.weight: %v %v", ok, w.Shape)
 	}
-	if tr, ok := c.Tensor("optim.param.0.trace"); !ok || !sameInts(tr.Shape, []int{256, 784}) {
+	if tr, ok := c.Tensor("optim.param.0.trace"); !ok || !slices.Equal(tr.Shape, []int{256, 784}) {
 		t.Fatalf("optim.param.0.trace: %v %v", ok, tr.Shape)
 	}
 	b, err := newTrainer(spec, train, test)
