@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -50,7 +51,7 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 		t.Fatalf("header: %d tensors, meta %v", len(hdr), hmeta)
 	}
 	for i := range in {
-		if hdr[i].Name != in[i].Name || !sameInts(hdr[i].Shape, in[i].Shape) || hdr[i].Data != nil {
+		if hdr[i].Name != in[i].Name || !slices.Equal(hdr[i].Shape, in[i].Shape) || hdr[i].Data != nil {
 			t.Errorf("header tensor %d = %+v, want %s %v without data", i, hdr[i], in[i].Name, in[i].Shape)
 		}
 	}
@@ -64,7 +65,7 @@ func assertSameTensors(t *testing.T, want, got []Tensor) {
 	}
 	for i := range want {
 		w, g := want[i], got[i]
-		if g.Name != w.Name || !sameInts(g.Shape, w.Shape) || len(g.Data) != len(w.Data) {
+		if g.Name != w.Name || !slices.Equal(g.Shape, w.Shape) || len(g.Data) != len(w.Data) {
 			t.Fatalf("tensor %d = %s %v (%d values), want %s %v (%d values)", i, g.Name, g.Shape, len(g.Data), w.Name, w.Shape, len(w.Data))
 		}
 		for j := range w.Data {
