@@ -150,7 +150,13 @@ func (b *batch) open() bool {
 // run executes parts 0..parts-1 of b and returns when all have finished.
 func (b *batch) run(parts int) {
 	ensureWorkers(parts - 1)
+	// A recycled batch must look closed while it is being re-armed: a worker
+	// still spinning on it could otherwise see the new part count against the
+	// old generation's claim counter, claim a part under the old generation
+	// and run it twice or call wg.Done before wg.Add. So: close it under the
+	// new generation first, then set the counters, then open it.
 	gen := uint32(b.state.Load()>>32) + 1
+	b.state.Store(uint64(gen)<<32 | 0xFFFFFFFF)
 	b.parts.Store(int32(parts))
 	b.done.Store(0)
 	b.wg.Add(parts)
