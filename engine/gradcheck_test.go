@@ -179,3 +179,29 @@ func TestMLPParamsMatchReference(t *testing.T) {
 		}
 	}
 }
+
+// TestNoGradientForInputs: a batch of inputs (no Grad buffer) gets no
+// gradient, so the first layer skips its input-gradient product, while the
+// tape's own activations behind a view still receive theirs.
+func TestNoGradientForInputs(t *testing.T) {
+	m, _ := NewMLP([]int{12, 8, 3}, 0, 3)
+	x := randTensor(9, 4, 1, 3, 4) // no Grad: an input batch
+	tp := NewTape(true)
+	tp.Dropout = NewCounterRNG(1, StreamDropout)
+	ZeroGrads(m.Params())
+	loss, _ := CrossEntropy(tp, m.Forward(tp, x), []int32{0, 2, 1, 1})
+	tp.Backward(loss)
+	if x.Grad != nil {
+		t.Fatal("an input without a Grad buffer was given one")
+	}
+	if tp.views[0].Grad != nil {
+		t.Fatal("the flattened input view has a gradient buffer")
+	}
+	nonzero := false
+	for _, v := range m.Params()[0].T.Grad {
+		nonzero = nonzero || v != 0
+	}
+	if !nonzero {
+		t.Fatal("first layer weight gradient is all zero")
+	}
+}

@@ -77,7 +77,8 @@ func (t *Tape) alloc(shape []int) *Tensor {
 }
 
 // View returns a tensor of a new shape sharing x's data. Its gradient is
-// its own buffer; the op that creates the view copies it back into x.Grad.
+// its own buffer (nil when x has none); the op that creates the view copies
+// it back into x.Grad.
 func (t *Tape) View(x *Tensor, shape ...int) *Tensor {
 	if numel(shape) != len(x.Data) {
 		panic("engine: View changes the number of elements") // programming error
@@ -88,15 +89,38 @@ func (t *Tape) View(x *Tensor, shape ...int) *Tensor {
 	v := t.views[t.usedViews]
 	t.usedViews++
 	v.Data = x.Data
-	if cap(v.Grad) < len(x.Data) {
+	switch {
+	case x.Grad == nil && !t.owns(x):
+		// x is an outside tensor without a gradient (a batch of inputs), so
+		// the view needs none either: ops skip input gradients of tensors
+		// without a Grad buffer, which saves the first layer's largest
+		// product. (The tape's own activations get their Grad in Backward.)
+		v.Grad = nil
+	case cap(v.Grad) < len(x.Data):
 		v.Grad = make([]float32, len(x.Data))
+	default:
+		v.Grad = v.Grad[:len(x.Data)]
 	}
-	v.Grad = v.Grad[:len(x.Data)]
 	if len(v.Shape) != len(shape) {
 		v.Shape = make([]int, len(shape))
 	}
 	copy(v.Shape, shape)
 	return v
+}
+
+// owns reports whether x is one of this pass's activations.
+func (t *Tape) owns(x *Tensor) bool {
+	for _, s := range t.slots[:t.used] {
+		if s == x {
+			return true
+		}
+	}
+	for _, s := range t.views[:t.usedViews] {
+		if s == x {
+			return true
+		}
+	}
+	return false
 }
 
 // record appends a node and returns it for the op to fill in.
