@@ -79,8 +79,7 @@ func (m *MLP) Forward(t *Tape, x *Tensor) *Tensor {
 	for i, l := range m.Layers {
 		h = l.Forward(t, h)
 		if i+1 < len(m.Layers) {
-			h = ReLU(t, h)
-			h = Dropout(t, h, m.DropP)
+			h = ReLUDropout(t, h, m.DropP)
 		}
 	}
 	return h

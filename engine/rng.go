@@ -113,6 +113,25 @@ func (c *CounterRNG) bits24At(i uint64) uint32 {
 	return uint32(splitmix64(c.Key+i*0x9E3779B97F4A7C15) >> 40)
 }
 
+// bits24Seq yields values first, first+1, ... of a counter stream as
+// bits24At gives them, one multiply fewer each: the stream's own index
+// multiply becomes an addition.
+type bits24Seq struct{ z uint64 }
+
+func newBits24(key, first uint64) bits24Seq {
+	return bits24Seq{key + first*0x9E3779B97F4A7C15 + 0x9E3779B97F4A7C15}
+}
+
+// next is splitmix64 of the current value's input, top 24 bits.
+func (s *bits24Seq) next() uint32 {
+	z := s.z
+	s.z += 0x9E3779B97F4A7C15
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	// splitmix64 ends with z ^= z >> 31, which leaves bits 40..63 as they are.
+	return uint32(z >> 40)
+}
+
 func splitmix64(z uint64) uint64 {
 	z += 0x9E3779B97F4A7C15
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9

@@ -16,6 +16,10 @@ type Tape struct {
 	used      int
 	views     []*Tensor
 	usedViews int
+
+	ej      elemJob   // the element-wise op being run (see job)
+	rowLoss []float64 // CrossEntropy's per-row losses
+	rowHit  []bool    // and whether each row's arg-max is its label
 }
 
 // node is one recorded op: its backward function and what it needs.
@@ -30,6 +34,7 @@ type node struct {
 	f       float32
 	obj     any
 	labels  []int32
+	tape    *Tape // the tape that recorded the op
 }
 
 // NewTape returns an empty tape in training mode.
@@ -125,7 +130,7 @@ func (t *Tape) owns(x *Tensor) bool {
 
 // record appends a node and returns it for the op to fill in.
 func (t *Tape) record(back func(*node), out *Tensor) *node {
-	t.nodes = append(t.nodes, node{back: back, out: out})
+	t.nodes = append(t.nodes, node{back: back, out: out, tape: t})
 	return &t.nodes[len(t.nodes)-1]
 }
 
@@ -133,14 +138,19 @@ func (t *Tape) record(back func(*node), out *Tensor) *node {
 // accumulating into every input's Grad (parameters included: zero them
 // before the forward pass with ZeroGrads).
 func (t *Tape) Backward(loss *Tensor) {
+	total := 0
 	for _, x := range t.slots[:t.used] {
 		if x.Grad == nil || cap(x.Grad) < len(x.Data) {
 			x.Grad = make([]float32, len(x.Data))
 		} else {
 			x.Grad = x.Grad[:len(x.Data)]
-			clear(x.Grad)
 		}
+		total += len(x.Grad)
 	}
+	j := t.job(opClearGrads)
+	j.tensors = t.slots[:t.used]
+	j.split(total, total)
+	j.tensors = nil
 	for _, v := range t.views[:t.usedViews] {
 		clear(v.Grad)
 	}
@@ -159,5 +169,21 @@ func (t *Tape) Backward(loss *Tensor) {
 func ZeroGrads(params []Param) {
 	for _, p := range params {
 		p.T.ZeroGrad()
+	}
+}
+
+// clearGrads zeroes elements [lo,hi) of the gradients of ts taken one
+// after the other.
+func clearGrads(ts []*Tensor, lo, hi int) {
+	off := 0
+	for _, x := range ts {
+		n := len(x.Grad)
+		if off+n > lo {
+			clear(x.Grad[max(lo-off, 0):min(hi-off, n)])
+		}
+		off += n
+		if off >= hi {
+			return
+		}
 	}
 }

@@ -51,6 +51,36 @@ func Parallel(n int, f func(lo, hi int)) {
 	batchPool.put(b)
 }
 
+// A Job is work that ParallelJob splits into index ranges. Run must give
+// the same per-index results whatever the split.
+type Job interface {
+	Run(lo, hi int)
+}
+
+// ParallelJob is Parallel for a Job: it calls j.Run over [0,n) split into
+// at most Threads() contiguous, non-empty ranges. Passing a pointer to a
+// long-lived job struct allocates nothing, which a closure capturing
+// variables would.
+func ParallelJob(n int, j Job) {
+	if n <= 0 {
+		return
+	}
+	t := Threads()
+	if t > n {
+		t = n
+	}
+	if t <= 1 {
+		j.Run(0, n)
+		return
+	}
+	b := batchPool.get()
+	b.kind = jobRun
+	b.j, b.n = j, n
+	b.run(t)
+	b.j = nil
+	batchPool.put(b)
+}
+
 // A batch is one parallel call: parts 0..parts-1 claimed one at a time by
 // the caller and by woken workers. Batches are pooled; a worker holding a
 // stale wake-up cannot claim a part of a recycled batch because claims go
@@ -63,14 +93,16 @@ type batch struct {
 
 	kind jobKind
 	f    func(lo, hi int) // jobParallel
-	n    int
-	g    gemmJob // jobGemm
+	j    Job              // jobRun
+	n    int              // jobParallel, jobRun
+	g    gemmJob          // jobGemm
 }
 
 type jobKind uint8
 
 const (
 	jobParallel jobKind = iota
+	jobRun
 	jobGemm
 )
 
@@ -206,6 +238,9 @@ func (b *batch) do(part int) {
 		lo := part * b.n / parts
 		hi := (part + 1) * b.n / parts
 		b.f(lo, hi)
+	case jobRun:
+		parts := int(b.parts.Load())
+		b.j.Run(part*b.n/parts, (part+1)*b.n/parts)
 	case jobGemm:
 		b.g.part(part, int(b.parts.Load()))
 	}
