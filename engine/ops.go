@@ -67,8 +67,7 @@ func ReLU(t *Tape, x *Tensor) *Tensor {
 func reluForward(x, y []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
-		b := math.Float32bits(v)
-		y[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+		y[i] = relu(v)
 	}
 }
 
@@ -118,29 +117,51 @@ func dropoutThreshold(p float32) (thresh int32, scale float32) {
 func dropoutForward(x, y, m []float32, key, first uint64, thresh int32, scale float32) {
 	y, m = y[:len(x)], m[:len(x)]
 	sbits := math.Float32bits(scale)
-	bits := newBits24(key, first)
+	z := bits24Input(key, first)
 	for i, v := range x {
-		u := int32(bits.next())
-		drop := uint32((u - thresh) >> 31) // all ones when u < thresh
-		mv := math.Float32frombits(sbits &^ drop)
+		mv := math.Float32frombits(sbits &^ dropMask(bits24(z), thresh))
+		z += bits24Step
 		m[i] = mv
 		y[i] = v * mv
 	}
 }
 
 // reluDropoutForward: y[i] = max(x[i], 0) * m[i], m as in dropoutForward.
+// Four elements per iteration, so that their hashes overlap.
 func reluDropoutForward(x, y []float32, key, first uint64, thresh int32, scale float32) {
 	y = y[:len(x)]
 	sbits := math.Float32bits(scale)
-	bits := newBits24(key, first)
-	for i, v := range x {
-		b := math.Float32bits(v)
-		v = math.Float32frombits(b &^ uint32(int32(b)>>31))
-		u := int32(bits.next())
-		drop := uint32((u - thresh) >> 31)
-		y[i] = v * math.Float32frombits(sbits&^drop)
+	z := bits24Input(key, first)
+	step := uint64(bits24Step)
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs, ys := x[i:i+4:i+4], y[i:i+4:i+4]
+		d0 := dropMask(bits24(z), thresh)
+		d1 := dropMask(bits24(z+step), thresh)
+		d2 := dropMask(bits24(z+2*step), thresh)
+		d3 := dropMask(bits24(z+3*step), thresh)
+		z += 4 * step
+		ys[0] = relu(xs[0]) * math.Float32frombits(sbits&^d0)
+		ys[1] = relu(xs[1]) * math.Float32frombits(sbits&^d1)
+		ys[2] = relu(xs[2]) * math.Float32frombits(sbits&^d2)
+		ys[3] = relu(xs[3]) * math.Float32frombits(sbits&^d3)
+	}
+	for ; i < len(x); i++ {
+		y[i] = relu(x[i]) * math.Float32frombits(sbits&^dropMask(bits24(z), thresh))
+		z += bits24Step
 	}
 }
+
+// relu is max(v, 0) without a branch (+0 for -0 and for NaNs with the sign
+// bit set).
+func relu(v float32) float32 {
+	b := math.Float32bits(v)
+	return math.Float32frombits(b &^ uint32(int32(b)>>31))
+}
+
+// dropMask is all ones when the 24-bit stream value u drops its element
+// (u < thresh), else 0.
+func dropMask(u uint32, thresh int32) uint32 { return uint32((int32(u) - thresh) >> 31) }
 
 // dropoutBackward: dx += dy * mask.
 func dropoutBackward(n *node) {

@@ -113,19 +113,16 @@ func (c *CounterRNG) bits24At(i uint64) uint32 {
 	return uint32(splitmix64(c.Key+i*0x9E3779B97F4A7C15) >> 40)
 }
 
-// bits24Seq yields values first, first+1, ... of a counter stream as
-// bits24At gives them, one multiply fewer each: the stream's own index
-// multiply becomes an addition.
-type bits24Seq struct{ z uint64 }
+// bits24Input returns the input that splitmix64 hashes for value i of the
+// stream with key; value i+1's input is bits24Step more (mod 2^64), so a
+// loop over consecutive values needs no multiply for the index.
+func bits24Input(key, i uint64) uint64 { return key + i*bits24Step + bits24Step }
 
-func newBits24(key, first uint64) bits24Seq {
-	return bits24Seq{key + first*0x9E3779B97F4A7C15 + 0x9E3779B97F4A7C15}
-}
+const bits24Step = 0x9E3779B97F4A7C15
 
-// next is splitmix64 of the current value's input, top 24 bits.
-func (s *bits24Seq) next() uint32 {
-	z := s.z
-	s.z += 0x9E3779B97F4A7C15
+// bits24 returns the top 24 bits of splitmix64's output for input z
+// (bits24(bits24Input(c.Key, i)) == c.bits24At(i)).
+func bits24(z uint64) uint32 {
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
 	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
 	// splitmix64 ends with z ^= z >> 31, which leaves bits 40..63 as they are.
