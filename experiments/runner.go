@@ -248,6 +248,7 @@ func trainRun(ctx context.Context, spec RunSpec, train, test *datasets.Dataset, 
 	if err != nil {
 		return results.Run{}, err
 	}
+	t.progress = logf
 	dir := RunDir(out, spec)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return t.record, fmt.Errorf("creating %s: %w", dir, err)

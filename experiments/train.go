@@ -39,7 +39,14 @@ type trainer struct {
 	x, evalX       *engine.Tensor
 	y, evalY       []int32
 	perm, batch    []int
+
+	// progress, when set, receives a line every progressEvery within long
+	// epochs (ResNet-18 epochs take minutes on a CPU).
+	progress func(format string, args ...any)
 }
+
+// progressEvery is how often a long epoch reports how far it has got.
+const progressEvery = 30 * time.Second
 
 // newModel builds the named model for images of the dataset's shape.
 func newModel(name string, d *datasets.Dataset, classes int, seed int64) (engine.Model, error) {
@@ -161,6 +168,7 @@ func (t *trainer) runEpoch(e int, stop func() bool) (results.Epoch, error) {
 	cursor := 0
 	var lossSum float64
 	var correct, seen int
+	lastReport := start
 	for s := 1; s <= steps; s++ {
 		if stop != nil && stop() {
 			return results.Epoch{}, errStopped
@@ -192,6 +200,11 @@ func (t *trainer) runEpoch(e int, stop func() bool) (results.Epoch, error) {
 		lossSum += float64(loss) * float64(bs)
 		correct += ok
 		seen += bs
+		if t.progress != nil && time.Since(lastReport) >= progressEvery {
+			lastReport = time.Now()
+			t.progress("[%s] epoch %d/%d  step %d/%d  train loss %.4f acc %.2f%%  %.0fs\n", t.spec.ID(), e, t.spec.Epochs,
+				s, steps, lossSum/float64(seen), 100*float64(correct)/float64(seen), time.Since(start).Seconds())
+		}
 	}
 	if i, ok := firstNonFinite(t.params); !ok {
 		return results.Epoch{}, &divergedError{results.Divergence{Epoch: e, Step: steps, Reason: "non-finite value in parameter " + t.params[i].Name}}
