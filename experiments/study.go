@@ -139,6 +139,26 @@ func (s *Study) SelectVariants(names []string) error {
 	return nil
 }
 
+// SetVariant adds a variant with the given optimizer, or replaces the
+// optimizer of the variant of that name. Names become directory names, so
+// they are limited to letters, digits, '.', '_' and '-'.
+func (s *Study) SetVariant(name string, cfg optimizers.Config) error {
+	if name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" || name[0] == '.' {
+		return fmt.Errorf("variant name %q: use letters, digits, '.', '_' and '-' only", name)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("variant %s: %w", name, err)
+	}
+	for i := range s.Variants {
+		if s.Variants[i].Name == name {
+			s.Variants[i].Optimizer = cfg
+			return nil
+		}
+	}
+	s.Variants = append(s.Variants, Variant{Name: name, Optimizer: cfg})
+	return nil
+}
+
 // Registry lists every study the harness knows, by name.
 var registry = map[string]func() *Study{}
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/repro-np/repro/experiments"
 	"github.com/repro-np/repro/internal/suggest"
+	"github.com/repro-np/repro/optimizers"
 	"github.com/repro-np/repro/plots"
 	"github.com/repro-np/repro/results"
 )
@@ -76,6 +77,9 @@ through the environment as REPRO_<FLAG> (e.g. REPRO_DATA_DIR) or a --config file
   repro run lowdata --fractions 0.1,0.25
   repro run fewshot --shots 5
 
+  # challenge the claim: add your own optimizer as a third arm
+  repro run fashion-ablation --variant-config adamw=adamw.yaml   # adamw.yaml: {name: adamw, lr: 0.001}
+
   # CIFAR-10 with the small CNN on the first 10,000 images
   repro run cifar10-transfer --model small-cnn --data-dir data/cifar10 --train-limit 10000`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -101,6 +105,7 @@ through the environment as REPRO_<FLAG> (e.g. REPRO_DATA_DIR) or a --config file
 	f.Int("epochs", 0, "epochs per run (default: the experiment's)")
 	f.Int("batch-size", 0, "training mini-batch size (default: the experiment's)")
 	f.String("variants", "", "variants to train, comma-separated (default: all)")
+	f.StringArray("variant-config", nil, "NAME=FILE: train variant NAME with the optimizer config in FILE (YAML or JSON,\nsee optimizers/testdata/traces for every field); replaces a variant of that name or adds one; repeatable")
 	f.String("data-dir", "", "dataset directory (default: the dataset's standard location)")
 	f.String("out", "", "output directory (default: out/<experiment>)")
 	f.Int("train-limit", 0, "use only the first N training examples (quick looks)")
@@ -311,6 +316,23 @@ func buildStudy(v *viper.Viper, name string) (*experiments.Study, error) {
 	}
 	if seeds > 0 {
 		s.Seeds = experiments.DefaultSeeds(seeds)
+	}
+	for _, vc := range v.GetStringSlice("variant-config") {
+		name, file, ok := strings.Cut(vc, "=")
+		if !ok {
+			return nil, usagef("--variant-config %q: expected NAME=FILE", vc)
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, usagef("--variant-config: %v", err)
+		}
+		cfg, err := optimizers.ParseConfig(data, file)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		if err := s.SetVariant(strings.TrimSpace(name), cfg); err != nil {
+			return nil, usagef("--variant-config: %v", err)
+		}
 	}
 	if vs := strings.TrimSpace(v.GetString("variants")); vs != "" {
 		if err := s.SelectVariants(strings.Split(vs, ",")); err != nil {
