@@ -49,10 +49,9 @@ func (l *LinearLayer) params(dst []Param, prefix string) []Param {
 // with ReLU and dropout after each hidden layer. Parameter names follow the
 // reference nn.Sequential (Flatten at index 0): "1.weight", "1.bias", "4.weight"...
 type MLP struct {
-	Layers  []*LinearLayer
-	DropP   float32
-	inShape []int
-	params  []Param
+	Layers []*LinearLayer
+	DropP  float32
+	params []Param
 }
 
 // NewMLP builds an MLP with the given layer sizes (e.g. 784, 256, 256, 10)

@@ -12,7 +12,6 @@ type BasicBlock struct {
 	ShortB  *BatchNormLayer
 	params  []Param
 	buffers []Buffer
-	prefix  string
 }
 
 // NewBasicBlock builds a block from in to out channels with the given stride
