@@ -85,6 +85,17 @@ func DefaultGrid() Grid {
 	}
 }
 
+// GridVariantName names the tuning-grid cell with these values.
+func GridVariantName(lr float64, warmup int, scale float64) string {
+	return fmt.Sprintf("full-lr%g-w%d-s%g", lr, warmup, scale)
+}
+
+// LockedGridVariant is the grid cell holding the locked best config.
+func LockedGridVariant() string {
+	c := optimizers.LockedFull()
+	return GridVariantName(c.LR, c.Plasticity.WarmupEpochs, c.Plasticity.PlasticityScale)
+}
+
 // MNISTTuning is study 5 with the default grid.
 func MNISTTuning() *Study { return MNISTTuningGrid(DefaultGrid()) }
 
@@ -101,7 +112,7 @@ func MNISTTuningGrid(g Grid) *Study {
 				c.Plasticity.WarmupEpochs = w
 				c.Plasticity.PlasticityScale = sc
 				vs = append(vs, Variant{
-					Name:      fmt.Sprintf("full-lr%g-w%d-s%g", lr, w, sc),
+					Name:      GridVariantName(lr, w, sc),
 					Optimizer: c,
 					Axes:      map[string]float64{"lr": lr, "warmup_epochs": float64(w), "plasticity_scale": sc},
 				})

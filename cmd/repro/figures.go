@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/repro-np/repro/experiments"
 	"github.com/repro-np/repro/plots"
 	"github.com/repro-np/repro/results"
 )
@@ -71,6 +72,7 @@ func runFigures(o figuresOptions) error {
 		return err
 	}
 	var errs []error
+	fig2 := map[string]plots.Panel{} // experiment -> panel, for the two-study Fig. 2
 	for _, dir := range studies {
 		out := filepath.Join(dir, "figures")
 		if o.OutDir != "" {
@@ -98,6 +100,24 @@ func runFigures(o figuresOptions) error {
 			continue
 		}
 		fmt.Fprintf(o.Out, "%s: %d figure files in %s\n", s.Experiment, len(files), out)
+		switch s.Experiment {
+		case "fashion-ablation":
+			fig2[s.Experiment] = plots.Panel{Title: "Fashion-MNIST", Runs: runs, Baseline: s.Baseline, Treatment: "full"}
+		case "mnist-tuning":
+			fig2[s.Experiment] = plots.Panel{Title: "MNIST", Runs: runs, Baseline: s.Baseline, Treatment: experiments.LockedGridVariant()}
+		}
+	}
+	if len(fig2) == 2 { // both panels of the paper's Fig. 2 are here
+		out := o.OutDir
+		if out == "" {
+			out = filepath.Join(o.From, "figures")
+		}
+		files, err := plots.Figure2(out, []plots.Panel{fig2["mnist-tuning"], fig2["fashion-ablation"]})
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			fmt.Fprintf(o.Out, "Fig. 2 (MNIST and Fashion-MNIST panels): %d files in %s\n", len(files), out)
+		}
 	}
 	return errors.Join(errs...)
 }
