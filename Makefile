@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/repro
 FASHION_DIR ?= /usr/share/datasets/fashion-mnist
 
-.PHONY: build test fashion-ablation data-fashion-mnist bench vet fuzz-corpus clean
+.PHONY: build test fashion-ablation data-fashion-mnist bench fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/repro
@@ -22,6 +22,16 @@ fashion-ablation: build data-fashion-mnist
 
 bench: build
 	$(BIN) bench
+
+# fuzz runs every fuzz target for FUZZTIME each (their seed corpora already
+# run in 'make test').
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzIDX$$' -fuzztime $(FUZZTIME) ./datasets
+	$(GO) test -run '^$$' -fuzz '^FuzzCIFARBinary$$' -fuzztime $(FUZZTIME) ./datasets
+	$(GO) test -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME) ./optimizers
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSafetensors$$' -fuzztime $(FUZZTIME) ./experiments
+	$(GO) test -run '^$$' -fuzz '^FuzzReadRun$$' -fuzztime $(FUZZTIME) ./results
 
 clean:
 	rm -rf bin
