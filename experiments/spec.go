@@ -49,10 +49,14 @@ func (r *RunSpec) ID() string {
 }
 
 // Hash is the hex SHA-256 of the spec's JSON form (first 16 characters).
-func (r *RunSpec) Hash() string {
-	b, err := json.Marshal(r)
+func (r *RunSpec) Hash() string { return jsonHash(r) }
+
+// jsonHash is the first 16 hex characters of the SHA-256 of v's JSON form;
+// v is one of this package's spec types, which always marshal.
+func jsonHash(v any) string {
+	b, err := json.Marshal(v)
 	if err != nil {
-		panic(err) // a RunSpec always marshals
+		panic(err)
 	}
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])

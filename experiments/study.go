@@ -5,9 +5,6 @@
 package experiments
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -57,14 +54,7 @@ type Study struct {
 // Hash identifies the fully resolved study (hex SHA-256 of its JSON form,
 // first 16 characters); the summary names it so results of different
 // settings are never confused.
-func (s *Study) Hash() string {
-	b, err := json.Marshal(s)
-	if err != nil {
-		panic(err) // a Study always marshals
-	}
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:8])
-}
+func (s *Study) Hash() string { return jsonHash(s) }
 
 // DefaultSeeds returns n seeds starting at 41, as the protocol does.
 func DefaultSeeds(n int) []int {
