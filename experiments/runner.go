@@ -106,11 +106,9 @@ func Run(ctx context.Context, s *Study, opts Options) (*Outcome, error) {
 		return nil, err
 	}
 	specs := Expand(s)
-	for i := range specs {
-		if specs[i].Shots > 0 {
-			if err := checkShots(train, specs[i].Shots); err != nil {
-				return nil, &SettingError{err}
-			}
+	for _, k := range s.Shots {
+		if err := checkShots(train, k); err != nil {
+			return nil, &SettingError{err}
 		}
 	}
 	if err := os.MkdirAll(filepath.Join(opts.Out, results.RunsDir), 0o755); err != nil {
